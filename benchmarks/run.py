@@ -1,0 +1,68 @@
+"""Print modskel's speed figures: copy, lint+unit (cold, warm), integration per platform.
+
+Usage: ``uv run python benchmarks/run.py [--platform debian12] [--rounds 3]``
+
+Goals (see docs/developing.md): copy <= 1 s; warm lint+unit <= 10 s; integration
+of the sample role on one platform <= 16 s. Machines are noisy: read the
+median of several rounds, and compare figures from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    """Run ``cmd`` in ``cwd``; return its wall time, failing loudly if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"benchmark command failed: {' '.join(cmd)}\n{done.stdout[-2000:]}{done.stderr}")
+    return elapsed
+
+
+def copy(dst: Path) -> float:
+    """Time ``copier copy`` with defaults into ``dst``."""
+    cmd = [str(BIN / "copier"), "copy", "-q", "--defaults", "--trust", "--vcs-ref=HEAD"]
+    return timed([*cmd, str(REPO), str(dst)], REPO)
+
+
+def main() -> None:
+    """Run each measurement and print one line per figure."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--platform", default="debian12")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    tox = str(BIN / "tox")
+    with tempfile.TemporaryDirectory(prefix="modskel-bench-") as tmp:
+        startup = [timed([str(BIN / "copier"), "--version"], REPO) for _ in range(args.rounds)]
+        copies = [copy(Path(tmp) / f"copy{i}" / "sample_role") for i in range(args.rounds)]
+        project = Path(tmp) / "copy0" / "sample_role"
+        cold = timed([tox, "-e", "lint,unit"], project)
+        warm = [timed([tox, "-e", "lint,unit"], project) for _ in range(args.rounds)]
+        timed([tox, "-e", "integration", "--notest"], project)
+        integ = [
+            timed([tox, "-e", "integration", "--", "-k", args.platform], project)
+            for _ in range(args.rounds)
+        ]
+    print(f"copier --version (its start-up) median {statistics.median(startup):6.2f} s")
+    print(f"copier copy (defaults)          median {statistics.median(copies):6.2f} s  goal  1 s")
+    print(f"tox -e lint,unit (cold)                {cold:6.2f} s")
+    print(f"tox -e lint,unit (warm)         median {statistics.median(warm):6.2f} s  goal 10 s")
+    median = statistics.median(integ)
+    print(f"integration {args.platform:<12}        median {median:6.2f} s  goal 16 s")
+    print("molecule test, same role/image/engine (measured by hand): 64.2 s")
+
+
+if __name__ == "__main__":
+    main()

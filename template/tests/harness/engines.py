@@ -1,0 +1,165 @@
+"""Container engines and the lifecycle of one test container.
+
+Usage: ``python -m harness.engines clean`` removes every container the harness
+labelled (left behind by a killed machine, say).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from harness.errors import HarnessError
+
+ENV_VAR = "MODSKEL_ENGINE"
+LABEL = "io.modskel.harness"
+_LIVE: dict[str, Engine] = {}  # containers this process started and has not removed
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A container engine CLI and how Ansible and testinfra reach its containers."""
+
+    binary: str
+    ansible_connection: str
+    testinfra_backend: str
+    remove_args: tuple[str, ...]
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the engine CLI with ``args``; never raises on a non-zero exit."""
+        return subprocess.run(  # noqa: S603 - fixed binary, arguments as a list
+            [self.binary, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def problem(self) -> str | None:
+        """Return why this engine cannot run containers here, or None if it can."""
+        if shutil.which(self.binary) is None:
+            return f"{self.binary} is not installed"
+        try:
+            info = self.run("info", timeout=20)
+        except subprocess.TimeoutExpired:
+            return f"`{self.binary} info` did not answer in 20 s"
+        if info.returncode != 0:
+            return f"`{self.binary} info` failed ({last_line(info.stderr)})"
+        return None
+
+
+ENGINES: dict[str, Engine] = {
+    "podman": Engine("podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0")),
+    "docker": Engine("docker", "community.docker.docker", "docker", ("rm", "-f")),
+}
+
+
+def last_line(text: str) -> str:
+    """Return the last non-empty line of a command's output, for one-line messages."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def detect(env: Mapping[str, str] = os.environ) -> Engine:
+    """Return the engine named by MODSKEL_ENGINE, else the first that works."""
+    wanted = env.get(ENV_VAR, "").strip()
+    if wanted and wanted not in ENGINES:
+        msg = f"{ENV_VAR}={wanted!r} is not a known engine: set it to one of {', '.join(ENGINES)}"
+        raise HarnessError(msg)
+    candidates = [ENGINES[wanted]] if wanted else list(ENGINES.values())
+    problems = []
+    for engine in candidates:
+        problem = engine.problem()
+        if problem is None:
+            return engine
+        problems.append(problem)
+    msg = (
+        f"no container engine can run containers: {'; '.join(problems)}. "
+        f"Install podman (apt-get install podman) or start Docker, or set {ENV_VAR}"
+    )
+    raise HarnessError(msg)
+
+
+def ensure_image(engine: Engine, image: str) -> None:
+    """Make sure ``image`` is present locally, pulling it if needed."""
+    if engine.run("image", "inspect", image).returncode == 0:
+        return
+    pull = engine.run("pull", "--quiet", image, timeout=600)
+    if pull.returncode != 0:
+        msg = (
+            f"image {image} is not available and `{engine.binary} pull` failed "
+            f"({last_line(pull.stderr)}): pull or import it, then rerun"
+        )
+        raise HarnessError(msg)
+
+
+@dataclass(frozen=True)
+class Container:
+    """A running test container and the Python Ansible should use in it."""
+
+    engine: Engine
+    name: str
+    python: str = "auto_silent"
+
+    def sh(self, command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run a shell command in the container."""
+        return self.engine.run("exec", self.name, "sh", "-c", command, timeout=timeout)
+
+
+def remove_live() -> None:
+    """Remove every container this process started; safe to call more than once."""
+    for name, engine in list(_LIVE.items()):
+        engine.run(*engine.remove_args, name)
+        _LIVE.pop(name, None)
+
+
+# Last resort when the interpreter exits without unwinding (e.g. a broken pipe).
+atexit.register(remove_live)
+
+
+@contextmanager
+def running(engine: Engine, image: str, project: str, platform_id: str) -> Iterator[Container]:
+    """Start a labelled container from ``image``; always remove it afterwards."""
+    ensure_image(engine, image)
+    name = f"modskel-{project}-{platform_id}-{secrets.token_hex(3)}"
+    labels = ("--label", f"{LABEL}={project}")
+    _LIVE[name] = engine
+    try:
+        started = engine.run("run", "-d", "--name", name, *labels, image, "sleep", "infinity")
+        if started.returncode != 0:
+            msg = f"could not start {image} with {engine.binary}: {last_line(started.stderr)}"
+            raise HarnessError(msg)
+        yield Container(engine, name)
+    finally:
+        engine.run(*engine.remove_args, name)
+        _LIVE.pop(name, None)
+
+
+def clean(engine: Engine) -> list[str]:
+    """Remove every container the harness labelled; return their names."""
+    listed = engine.run("ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}")
+    names = listed.stdout.split()
+    for name in names:
+        engine.run(*engine.remove_args, name)
+    return names
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``python -m harness.engines clean``."""
+    if argv != ["clean"]:
+        print("usage: python -m harness.engines clean", file=sys.stderr)
+        return 2
+    try:
+        removed = clean(detect())
+    except HarnessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"removed {len(removed)} container(s) labelled {LABEL}: {' '.join(removed) or '-'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

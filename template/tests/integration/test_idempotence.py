@@ -1,0 +1,15 @@
+"""The harness's converge checks; owned by the template."""
+
+from __future__ import annotations
+
+from harness.plugin import Converge, assert_idempotent
+
+
+def test_converge_ran_tasks(converge: Converge) -> None:
+    """The first converge ran and changed something on a fresh container."""
+    assert converge.first.with_status("changed"), converge.first.output
+
+
+def test_second_converge_changes_nothing(converge: Converge) -> None:
+    """A second converge reports no changed task."""
+    assert_idempotent(converge)

@@ -1,0 +1,36 @@
+"""Answer sets the template is rendered with; ids name them in test reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "apache-multi-platform": {
+        "role_name": "web_proxy",
+        "namespace": "acme",
+        "description": "Proxy: with 'quotes', \"double quotes\" # and a hash",
+        "author": "Zoë Ünïcode <zoe@example.org>",
+        "license": "Apache-2.0",
+        "min_ansible_core": "2.18",
+        "platforms": ["debian13", "ubuntu2404", "rockylinux9", "debian12"],
+    },
+    "gpl-every-platform": {
+        "role_name": "ntp_client",
+        "namespace": "infra_team",
+        "license": "GPL-3.0-or-later",
+        "platforms": [
+            "debian12",
+            "debian13",
+            "debian11",
+            "ubuntu2404",
+            "ubuntu2204",
+            "rockylinux9",
+            "fedora42",
+        ],
+    },
+}
+
+answer_sets = pytest.mark.parametrize("answers", list(ANSWER_SETS.values()), ids=list(ANSWER_SETS))

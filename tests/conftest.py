@@ -1,0 +1,78 @@
+"""Fixtures: a committed snapshot of this template, generated projects, tox runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copier import run_copy
+
+from tests.helpers import BIN, REPO, git
+
+Generate = Callable[..., Path]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sealed_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Give git a throw-away identity and no user or system config."""
+    home = tmp_path_factory.mktemp("gitconfig")
+    config = home / "gitconfig"
+    config.write_text("[user]\n\tname = modskel tests\n\temail = tests@modskel.invalid\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GIT_CONFIG_GLOBAL", str(config))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+        yield
+
+
+@pytest.fixture(scope="session")
+def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repo holding the template as it is in the work tree now."""
+    src = tmp_path_factory.mktemp("template")
+    files = git(REPO, "ls-files", "-co", "--exclude-standard").splitlines()
+    for name in files:
+        if (REPO / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, src / name)
+    git(src, "init", "-q")
+    git(src, "add", "-A")
+    git(src, "commit", "-qm", "snapshot")
+    return src
+
+
+@pytest.fixture(scope="session")
+def generate(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Generate:
+    """Return a function that renders a project with copier's API and returns its path."""
+
+    def _generate(data: dict[str, Any] | None = None, name: str = "sample_role") -> Path:
+        dst = tmp_path_factory.mktemp("dst") / name
+        run_copy(
+            str(template_src),
+            dst,
+            data=data or {},
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+        return dst
+
+    return _generate
+
+
+@pytest.fixture(scope="session")
+def seeded_debian12() -> str:
+    """Make docker.io/library/debian:bookworm available to podman (seeded offline)."""
+    from tools.images import ensure  # noqa: PLC0415 - needs podman, integration only
+
+    return ensure("debian12")
+
+
+@pytest.fixture(scope="session")
+def default_project(generate: Generate) -> Path:
+    """A project generated with every default answer."""
+    return generate()

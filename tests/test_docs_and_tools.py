@@ -1,0 +1,60 @@
+"""Docs build strictly from the registry data; maintainer commands work and report drift."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import BIN, REPO
+from tools import images, matrix, reserved_names
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_docs_build_strictly_and_list_every_platform(tmp_path: Path) -> None:
+    cmd = [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(tmp_path / "site")]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "site" / "platforms" / "index.html").read_text()
+    for row in matrix.load("platforms"):
+        assert f"<code>{row['id']}</code>" in page
+        assert row["image"] in page
+
+
+def test_reserved_names_file_is_current() -> None:
+    assert reserved_names.main(["--check"]) == 0
+
+
+def test_reserved_names_check_reports_drift(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stale = tmp_path / "reserved_names.yml"
+    stale.write_text("- when\n")
+    monkeypatch.setattr(reserved_names, "TARGET", stale)
+    assert reserved_names.main(["--check"]) == 1
+    assert reserved_names.main([]) == 0
+    assert "- environment\n" in stale.read_text()
+
+
+def test_unknown_platform_lists_the_known_ones() -> None:
+    with pytest.raises(
+        KeyError, match=r"unknown platform 'centos5': choose from debian12, .*fedora42"
+    ):
+        matrix.platform("centos5")
+
+
+def test_platform_without_seed_cannot_be_seeded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "image_exists", lambda _image: False)
+    with pytest.raises(
+        images.SeedError, match=r"ubuntu:24.04 is not present and ubuntu2404 has no seed"
+    ):
+        images.ensure("ubuntu2404")
+
+
+def test_images_command_names_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    assert images.main(["centos5"]) == 1
+    assert "error: unknown platform 'centos5'" in capsys.readouterr().err
+    assert images.main([]) == 2

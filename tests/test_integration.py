@@ -1,0 +1,117 @@
+"""A generated project's integration gate: real containers, idempotence, testinfra."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import BIN, clone, containers_left, labelled_containers, tox
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def no_container_left(seeded_debian12: str) -> Iterator[None]:
+    """Every test must leave no container with the harness label."""
+    assert seeded_debian12
+    before = set(labelled_containers())
+    yield
+    assert containers_left(before) == set()
+
+
+def test_integration_passes_on_debian12(default_project: Path) -> None:
+    done = tox(default_project, "integration", "-k", "debian12")
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "5 passed" in done.stdout
+
+
+def test_non_idempotent_task_fails_and_is_named(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    tasks = project / "tasks" / "main.yml"
+    bad_task = "\n- name: Stamp the time\n  ansible.builtin.command: date\n  changed_when: true\n"
+    tasks.write_text(tasks.read_text() + bad_task)
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert "not idempotent on debian12" in done.stdout
+    assert "Stamp the time [changed]" in done.stdout
+    assert "1 failed, 4 passed" in done.stdout
+
+
+def test_failing_testinfra_assertion_fails(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    test_role = project / "tests" / "integration" / "test_role.py"
+    test_role.write_text(test_role.read_text().replace('"port = 9090"', '"port = 1234"'))
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert (
+        "FAILED tests/integration/test_role.py::test_config_is_rendered_from_variables[debian12]"
+        in done.stdout
+    )
+
+
+def test_engine_that_cannot_run_containers_gets_one_line(default_project: Path) -> None:
+    done = tox(default_project, "integration", MODSKEL_ENGINE="docker")
+    assert done.returncode != 0
+    assert "no container engine can run containers: `docker info` failed" in done.stdout
+    assert (
+        "Install podman (apt-get install podman) or start Docker, or set MODSKEL_ENGINE"
+        in done.stdout
+    )
+
+
+def test_unknown_engine_name_lists_the_known_ones(default_project: Path) -> None:
+    done = tox(default_project, "integration", MODSKEL_ENGINE="lxc")
+    assert done.returncode != 0
+    assert (
+        "MODSKEL_ENGINE='lxc' is not a known engine: set it to one of podman, docker" in done.stdout
+    )
+
+
+def test_missing_image_gets_one_line(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    platforms = project / "tests" / "integration" / "platforms.yml"
+    image = "localhost/modskel-missing/debian:none"
+    platforms.write_text(platforms.read_text().replace("docker.io/library/debian:bookworm", image))
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert f"image {image} is not available and `podman pull` failed" in done.stdout
+
+
+def test_unknown_platform_selection_lists_the_known_ones(default_project: Path) -> None:
+    done = tox(default_project, "integration", "--platforms", "centos5")
+    assert done.returncode != 0
+    assert "unknown platform centos5: choose from debian12" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_removes_its_container(
+    default_project: Path, tmp_path: Path, signum: signal.Signals
+) -> None:
+    project = clone(default_project, tmp_path)
+    tox(project, "integration", "--co", "-q")  # create the env first: interrupt the tests only
+    before = set(labelled_containers())
+    run = subprocess.Popen(  # the terminal's process group, as a Ctrl-C reaches it
+        [str(BIN / "tox"), "-e", "integration"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not set(labelled_containers()) - before and run.poll() is None:
+        assert time.monotonic() < deadline, "no container started"
+        time.sleep(0.2)
+    os.killpg(run.pid, signum)
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode != 0, output
+    assert containers_left(before) == set(), output

@@ -1,0 +1,128 @@
+"""Rendered projects: every file parses and the metadata says what was answered."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from tests.answer_sets import answer_sets
+from tests.helpers import REPO
+from tools.matrix import load
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import Generate
+
+LICENSES = yaml.safe_load((REPO / "questions" / "licenses.yml").read_text())
+
+ROLE_LAYOUT = [
+    "defaults/main.yml",
+    "tasks/main.yml",
+    "handlers/main.yml",
+    "meta/main.yml",
+    "meta/argument_specs.yml",
+    "pyproject.toml",
+    "tox.ini",
+    ".pre-commit-config.yaml",
+    ".yamllint",
+    ".ansible-lint",
+    ".editorconfig",
+    ".gitignore",
+    "README.md",
+    "CHANGELOG.md",
+    "LICENSE",
+    ".copier-answers.yml",
+    "tests/integration/converge.yml",
+    "tests/integration/test_role.py",
+    "tests/harness/plugin.py",
+]
+
+
+def parse_all(project: Path) -> None:
+    for path in project.rglob("*"):
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if path.suffix in {".yml", ".yaml"} or path.name in {".yamllint", ".ansible-lint"}:
+            yaml.safe_load(text)
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+        elif path.suffix == ".ini":
+            configparser.ConfigParser().read_string(text)
+        elif path.suffix == ".py":
+            compile(text, str(path), "exec")
+
+
+@answer_sets
+def test_project_has_the_role_layout_and_every_file_parses(
+    generate: Generate, answers: dict[str, Any]
+) -> None:
+    project = generate(answers)
+    missing = [name for name in ROLE_LAYOUT if not (project / name).is_file()]
+    assert not missing
+    parse_all(project)
+    leftovers = [p for p in project.rglob("*") if "[[" in p.name or p.name.endswith(".jinja")]
+    assert not leftovers
+
+
+@answer_sets
+def test_meta_round_trips_the_answers(generate: Generate, answers: dict[str, Any]) -> None:
+    project = generate(answers)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    info = yaml.safe_load((project / "meta" / "main.yml").read_text())["galaxy_info"]
+    assert info["role_name"] == recorded["role_name"]
+    assert info["namespace"] == recorded["namespace"]
+    assert info["description"] == recorded["description"]
+    assert info["author"] == recorded["author"]
+    assert info["license"] == recorded["license"]
+    assert info["min_ansible_version"] == recorded["min_ansible_core"]
+    for key, value in answers.items():  # copier keeps multiselect answers in choice order
+        assert (
+            sorted(recorded[key]) == sorted(value) if key == "platforms" else recorded[key] == value
+        )
+
+
+@answer_sets
+def test_platforms_follow_the_matrix(generate: Generate, answers: dict[str, Any]) -> None:
+    project = generate(answers)
+    chosen = answers.get("platforms", ["debian12"])
+    rows = {row["id"]: row for row in load("platforms")}
+    listed = yaml.safe_load((project / "tests" / "integration" / "platforms.yml").read_text())
+    assert [p["id"] for p in listed] == [pid for pid in rows if pid in chosen]
+    assert all(p["image"] == rows[p["id"]]["image"] for p in listed)
+    galaxy = yaml.safe_load((project / "meta" / "main.yml").read_text())["galaxy_info"]["platforms"]
+    pairs = {(g["name"], str(v)) for g in galaxy for v in g["versions"]}
+    assert pairs == {(rows[p]["galaxy"]["name"], str(rows[p]["galaxy"]["version"])) for p in chosen}
+
+
+def test_licence_text_matches_the_choice(generate: Generate) -> None:
+    apache = generate({"license": "Apache-2.0"})
+    assert "Apache License" in (apache / "LICENSE").read_text()
+    mit = generate({"license": "MIT", "author": "Ada", "copyright_year": 2031})
+    assert "Copyright (c) 2031 Ada" in (mit / "LICENSE").read_text()
+
+
+def test_tool_versions_come_from_one_source(generate: Generate) -> None:
+    project = generate()
+    pins = load("tools")
+    pyproject = (project / "pyproject.toml").read_text()
+    pre_commit = (project / ".pre-commit-config.yaml").read_text()
+    for tool in ("ruff", "yamllint", "ansible-lint"):
+        assert f"{tool}=={pins[tool]}" in pyproject
+        assert f"{tool}=={pins[tool]}" in pre_commit
+    assert "check-merge-conflict --assume-in-merge" in pre_commit
+    assert "repo: local" in pre_commit
+
+
+@pytest.mark.parametrize("license_id", [row["id"] for row in LICENSES], ids=str)
+def test_every_offered_licence_renders(generate: Generate, license_id: str) -> None:
+    text = (generate({"license": license_id, "author": "Ada"}) / "LICENSE").read_text()
+    assert len(text) > 500
+    assert text.endswith("\n")
+    assert not text.endswith("\n\n")

@@ -1,0 +1,68 @@
+"""The validators copier runs on interactive answers say the same as the --data gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from copier._template import load_template_config
+from jinja2 import FileSystemLoader
+from jinja2.sandbox import SandboxedEnvironment
+
+from tests.helpers import REPO
+
+CONFIG: dict[str, Any] = load_template_config(REPO / "copier.yml")
+HIDDEN = {
+    name: q["default"]
+    for name, q in CONFIG.items()
+    if isinstance(q, dict) and q.get("when") is False
+}
+
+
+def validate(question: str, value: object) -> str:
+    """Render ``question``'s validator for ``value`` as copier does."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(REPO),
+        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+        **CONFIG["_envops"],
+    )
+    template = env.from_string(CONFIG[question]["validator"])
+    return template.render({**HIDDEN, question: value}).strip()
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "message"),
+    [
+        ("role_name", "Bad-Name", "role_name 'Bad-Name' is invalid: use 2-63 lowercase"),
+        ("role_name", "tags", "role_name 'tags' is a Python or Ansible reserved word"),
+        ("namespace", "a", "namespace 'a' is invalid"),
+        ("description", "two\nlines", "description has a line break: keep it on one line"),
+        ("author", "  ", "author is empty: give a person's or team's name"),
+        ("license", "Unlicense", "license 'Unlicense' is not offered: choose one of MIT"),
+        ("copyright_year", 99, "copyright_year 99 is not a plausible year"),
+        ("min_ansible_core", "2.15", "min_ansible_core '2.15' is not offered"),
+        ("platforms", [], "platforms is empty"),
+        ("platforms", ["debian12", "sles15"], "platforms sles15 unknown: choose from debian12"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 and " " not in v else None,
+)
+def test_validator_refuses_bad_value(question: str, value: object, message: str) -> None:
+    assert message in validate(question, value)
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [
+        ("role_name", "web_proxy"),
+        ("namespace", "acme"),
+        ("description", "Proxy: 'quotes' # and more"),
+        ("author", "Zoë <z@example.org>"),
+        ("license", "MPL-2.0"),
+        ("copyright_year", 2026),
+        ("min_ansible_core", "2.21"),
+        ("platforms", ["debian12", "fedora42"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " not in v else None,
+)
+def test_validator_accepts_good_value(question: str, value: object) -> None:
+    assert validate(question, value) == ""

@@ -1,0 +1,1 @@
+"""Maintainer commands for the modskel template repository."""
