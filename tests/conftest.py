@@ -76,3 +76,28 @@ def seeded_debian12() -> str:
 def default_project(generate: Generate) -> Path:
     """A project generated with every default answer."""
     return generate()
+
+
+Edit = Callable[[Path], None]
+
+
+@pytest.fixture(scope="session")
+def template_variant(
+    template_src: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Edit], Path]:
+    """Return a function that copies the template, applies an edit, and commits it."""
+
+    def _variant(edit: Edit) -> Path:
+        src = tmp_path_factory.mktemp("variant") / "template"
+        shutil.copytree(template_src, src)
+        edit(src)
+        git(src, "commit", "-qam", "edit the matrix")
+        return src
+
+    return _variant
+
+
+def render(src: Path, dst: Path, data: dict[str, Any] | None = None) -> Path:
+    """Render the template at ``src`` into ``dst`` with default answers and ``data``."""
+    run_copy(str(src), dst, data=data or {}, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True)
+    return dst

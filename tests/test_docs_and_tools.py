@@ -22,6 +22,10 @@ def test_docs_build_strictly_and_list_every_platform(tmp_path: Path) -> None:
     for row in matrix.load("platforms"):
         assert f"<code>{row['id']}</code>" in page
         assert row["image"] in page
+    cells = (tmp_path / "site" / "support-matrix" / "index.html").read_text()
+    for row in matrix.load("ansible_core"):
+        for py in row["python"]:
+            assert f"<code>py{py.replace('.', '')}-ansible{row['version'].replace('.', '')}</code>" in cells
 
 
 def test_reserved_names_file_is_current() -> None:

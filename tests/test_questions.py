@@ -55,6 +55,12 @@ BAD_ANSWERS = [
     ("author=a\nb", r"author has a line break: keep it on one line"),
     ("license=WTFPL", r"license 'WTFPL' is not offered: choose one of MIT, Apache-2.0"),
     ("min_ansible_core=2.9", r"min_ansible_core '2.9' is not offered: choose one of 2.18"),
+    ("max_ansible_core=3.0", r"max_ansible_core '3.0' is not offered: choose one of 2.18"),
+    (
+        "max_ansible_core=2.18",
+        r"max_ansible_core '2.18' is older than min_ansible_core '2.19': choose 2.19",
+    ),
+    ("ci=jenkins", r"ci 'jenkins' is not offered: choose one of github, gitlab, both, none"),
     ("platforms=[]", r"platforms is empty: choose at least one of debian12"),
     ("platforms=[debian12, centos5]", r"platforms centos5 unknown: choose from debian12"),
     ("platforms=debian12", r"platforms 'debian12' is not a list: give ids like \[debian12"),

@@ -19,15 +19,15 @@ HIDDEN = {
 }
 
 
-def validate(question: str, value: object) -> str:
-    """Render ``question``'s validator for ``value`` as copier does."""
+def validate(question: str, value: object, **answers: object) -> str:
+    """Render ``question``'s validator for ``value`` (and other ``answers``) as copier does."""
     env = SandboxedEnvironment(
         loader=FileSystemLoader(REPO),
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         **CONFIG["_envops"],
     )
     template = env.from_string(CONFIG[question]["validator"])
-    return template.render({**HIDDEN, question: value}).strip()
+    return template.render({**HIDDEN, **answers, question: value}).strip()
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,7 @@ def validate(question: str, value: object) -> str:
         ("license", "Unlicense", "license 'Unlicense' is not offered: choose one of MIT"),
         ("copyright_year", 99, "copyright_year 99 is not a plausible year"),
         ("min_ansible_core", "2.15", "min_ansible_core '2.15' is not offered"),
+        ("ci", "travis", "ci 'travis' is not offered: choose one of github, gitlab, both, none"),
         ("platforms", [], "platforms is empty"),
         ("platforms", ["debian12", "sles15"], "platforms sles15 unknown: choose from debian12"),
     ],
@@ -48,6 +49,12 @@ def validate(question: str, value: object) -> str:
 )
 def test_validator_refuses_bad_value(question: str, value: object, message: str) -> None:
     assert message in validate(question, value)
+
+
+def test_max_below_min_is_refused() -> None:
+    message = "max_ansible_core '2.18' is older than min_ansible_core '2.20': choose 2.20 or newer"
+    assert validate("max_ansible_core", "2.18", min_ansible_core="2.20") == message
+    assert validate("max_ansible_core", "2.20", min_ansible_core="2.20") == ""
 
 
 @pytest.mark.parametrize(
@@ -60,6 +67,7 @@ def test_validator_refuses_bad_value(question: str, value: object, message: str)
         ("license", "MPL-2.0"),
         ("copyright_year", 2026),
         ("min_ansible_core", "2.21"),
+        ("ci", "both"),
         ("platforms", ["debian12", "fedora42"]),
     ],
     ids=lambda v: v if isinstance(v, str) and " " not in v else None,

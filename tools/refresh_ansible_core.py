@@ -1,0 +1,143 @@
+"""Refresh ``matrix/ansible_core.yml`` from the package index's metadata.
+
+For each series in the file, and each newer series released since, the
+supported Pythons are those of ``matrix/python.yml`` that the latest release's
+``requires-python`` admits. End-of-life dates are not in the index: a new
+series is added with ``eol: null``, and the command says to fill it in.
+
+Usage::
+
+    python -m tools.refresh_ansible_core            # rewrite the file
+    python -m tools.refresh_ansible_core --check    # exit 1 and list any drift
+    python -m tools.refresh_ansible_core --index F  # read a saved index response
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from tools.matrix import MATRIX, load
+
+INDEX_URL = "https://pypi.org/pypi/ansible-core/json"
+TARGET = MATRIX / "ansible_core.yml"
+HEADER = """\
+# ansible-core release series modskel supports, oldest first.
+#   version   the series (X.Y)
+#   python    controller Pythons the series supports: matrix/python.yml versions
+#             its latest release's requires-python admits
+#   eol       end of upstream maintenance (Ansible's release and maintenance page)
+# Refresh python and add new series: python -m tools.refresh_ansible_core
+"""
+
+Row = dict[str, Any]
+
+
+class RefreshError(RuntimeError):
+    """The index could not be read; the message says what to do."""
+
+
+def fetch(source: str) -> dict[str, Any]:
+    """Return the index's JSON for ansible-core, from a URL or a saved file."""
+    try:
+        if "://" not in source:
+            return json.loads(Path(source).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 - https URL by default
+            return json.load(response)  # type: ignore[no-any-return]
+    except (OSError, urllib.error.URLError, json.JSONDecodeError) as error:
+        msg = f"cannot read the index at {source} ({error}): check the network or pass --index FILE"
+        raise RefreshError(msg) from error
+
+
+def latest_requires_python(index: dict[str, Any]) -> dict[str, str]:
+    """Map each X.Y series to the requires-python of its newest final release."""
+    newest: dict[str, tuple[Version, str]] = {}
+    for text, files in index.get("releases", {}).items():
+        try:
+            version = Version(text)
+        except InvalidVersion:
+            continue
+        live = [f for f in files if not f.get("yanked")]
+        if version.is_prerelease or not live:
+            continue
+        series = f"{version.major}.{version.minor}"
+        if series not in newest or version > newest[series][0]:
+            newest[series] = (version, live[0].get("requires_python") or "")
+    return {series: spec for series, (_, spec) in newest.items()}
+
+
+def refreshed(rows: list[Row], index: dict[str, Any], pythons: list[str]) -> list[Row]:
+    """Return ``rows`` with Pythons from the index, plus any newer series."""
+    specs = latest_requires_python(index)
+    known = {row["version"]: dict(row) for row in rows}
+    newest = max((Version(v) for v in known), default=Version("0"))
+    for series, spec in specs.items():
+        if series not in known and Version(series) <= newest:
+            continue  # an older series the matrix dropped on purpose
+        row = known.setdefault(series, {"version": series, "python": [], "eol": None})
+        row["python"] = [py for py in pythons if SpecifierSet(spec).contains(py)]
+    return sorted(known.values(), key=lambda row: Version(row["version"]))
+
+
+def drift(old: list[Row], new: list[Row]) -> list[str]:
+    """Describe, one line each, how ``new`` differs from ``old``."""
+    before = {row["version"]: row for row in old}
+    lines = []
+    for row in new:
+        was = before.get(row["version"])
+        if was is None:
+            lines.append(f"{row['version']}: new series, Pythons {', '.join(row['python'])}")
+        elif was["python"] != row["python"]:
+            old_pythons, new_pythons = ", ".join(was["python"]), ", ".join(row["python"])
+            lines.append(f"{row['version']}: Pythons {old_pythons} -> {new_pythons}")
+    return lines
+
+
+def render(rows: list[Row]) -> str:
+    """Return the file's text for ``rows``."""
+    lines = []
+    for row in rows:
+        pythons = ", ".join(f'"{py}"' for py in row["python"])
+        eol = row["eol"] if row["eol"] is not None else "null"
+        lines.append(f'- {{version: "{row["version"]}", python: [{pythons}], eol: {eol}}}\n')
+    return HEADER + "".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Refresh the file, or with ``--check`` report drift; return the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report drift, write nothing")
+    parser.add_argument("--index", default=INDEX_URL, help="index URL or saved JSON file")
+    args = parser.parse_args(argv)
+    try:
+        index = fetch(args.index)
+    except RefreshError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    rows: list[Row] = yaml.safe_load(TARGET.read_text(encoding="utf-8"))
+    new = refreshed(rows, index, load("python"))
+    changes = drift(rows, new)
+    for line in changes:
+        print(line)
+    if args.check:
+        if changes:
+            print(f"{TARGET.name} is out of date: run `python -m tools.refresh_ansible_core`.")
+        return 1 if changes else 0
+    TARGET.write_text(render(new), encoding="utf-8")
+    for row in new:
+        if row["eol"] is None:
+            print(f"{row['version']}: fill in its eol date in {TARGET.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
