@@ -1,9 +1,10 @@
-"""Print modskel's speed figures: copy, lint+unit (cold, warm), integration per platform.
+"""Print modskel's speed figures: copy, update, lint+unit (cold, warm), integration.
 
 Usage: ``uv run python benchmarks/run.py [--platform debian12] [--rounds 3]``
 
-Goals (see docs/developing.md): copy <= 1 s; warm lint+unit <= 10 s; integration
-of the sample role on one platform <= 16 s. Machines are noisy: read the
+Goals (see docs/developing.md): copy <= 1 s; update of an edited project from
+the first release <= 3 s; warm lint+unit <= 10 s; integration of the sample
+role on one platform <= 16 s. Machines are noisy: read the
 median of several rounds, and compare figures from the same run.
 """
 
@@ -16,6 +17,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,6 +40,33 @@ def copy(dst: Path) -> float:
     return timed([*cmd, str(REPO), str(dst)], REPO)
 
 
+def git(cwd: Path, *args: str) -> None:
+    """Run git quietly in ``cwd`` with a throw-away identity."""
+    ident = ["-c", "user.name=bench", "-c", "user.email=bench@invalid"]
+    subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def update(tmp: Path) -> float:
+    """Time ``copier update`` of an edited project from the first release to HEAD."""
+    first = yaml.safe_load((REPO / "tests" / "data" / "releases.yml").read_text())[0]
+    template = tmp / "template"
+    git(REPO, "clone", "-q", str(REPO), str(template))
+    git(template, "tag", first["version"], first["commit"])
+    git(template, "tag", "v99.0.0", "HEAD")
+    project = tmp / "updated" / "sample_role"
+    cmd = [str(BIN / "copier"), "copy", "-q", "--defaults", "--trust", "--vcs-ref"]
+    timed([*cmd, first["version"], str(template), str(project)], tmp)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\nEdited by the author.\n")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated, then edited")
+    return timed(
+        [str(BIN / "copier"), "update", "-q", "--defaults", "--trust", "--vcs-ref", "v99.0.0"],
+        project,
+    )
+
+
 def main() -> None:
     """Run each measurement and print one line per figure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,6 +77,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="modskel-bench-") as tmp:
         startup = [timed([str(BIN / "copier"), "--version"], REPO) for _ in range(args.rounds)]
         copies = [copy(Path(tmp) / f"copy{i}" / "sample_role") for i in range(args.rounds)]
+        updated = update(Path(tmp))
         project = Path(tmp) / "copy0" / "sample_role"
         cold = timed([tox, "-e", "lint,unit"], project)
         warm = [timed([tox, "-e", "lint,unit"], project) for _ in range(args.rounds)]
@@ -57,6 +88,7 @@ def main() -> None:
         ]
     print(f"copier --version (its start-up) median {statistics.median(startup):6.2f} s")
     print(f"copier copy (defaults)          median {statistics.median(copies):6.2f} s  goal  1 s")
+    print(f"copier update (edited, from v0.1.0)    {updated:6.2f} s  goal  3 s")
     print(f"tox -e lint,unit (cold)                {cold:6.2f} s")
     print(f"tox -e lint,unit (warm)         median {statistics.median(warm):6.2f} s  goal 10 s")
     median = statistics.median(integ)

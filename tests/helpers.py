@@ -58,3 +58,12 @@ def containers_left(before: set[str], wait: float = 30) -> set[str]:
     while (left := set(labelled_containers()) - before) and time.monotonic() < deadline:
         time.sleep(0.5)
     return left
+
+
+def add_platform(
+    project: Path, platform_id: str, image: str = "docker.io/library/debian:bookworm"
+) -> None:
+    """Add a platform on an image the tests have: parallel runs must not clash."""
+    platforms = project / "tests" / "integration" / "platforms.yml"
+    extra = f"- id: {platform_id}\n  name: {platform_id}\n  image: {image}\n  bootstrap: apt\n"
+    platforms.write_text(platforms.read_text() + extra)

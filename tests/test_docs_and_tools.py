@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from tests.helpers import BIN, REPO
 from tools import images, matrix, reserved_names
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.conftest import Generate
 
 
 def test_docs_build_strictly_and_list_every_platform(tmp_path: Path) -> None:
@@ -25,7 +29,10 @@ def test_docs_build_strictly_and_list_every_platform(tmp_path: Path) -> None:
     cells = (tmp_path / "site" / "support-matrix" / "index.html").read_text()
     for row in matrix.load("ansible_core"):
         for py in row["python"]:
-            assert f"<code>py{py.replace('.', '')}-ansible{row['version'].replace('.', '')}</code>" in cells
+            assert (
+                f"<code>py{py.replace('.', '')}-ansible{row['version'].replace('.', '')}</code>"
+                in cells
+            )
 
 
 def test_reserved_names_file_is_current() -> None:
@@ -62,3 +69,36 @@ def test_images_command_names_the_problem(capsys: pytest.CaptureFixture[str]) ->
     assert images.main(["centos5"]) == 1
     assert "error: unknown platform 'centos5'" in capsys.readouterr().err
     assert images.main([]) == 2
+
+
+def harness_messages() -> list[str]:
+    """Return the fixed text of every message the generated harness can print."""
+    fragments = []
+    for source in (REPO / "template" / "tests" / "harness").glob("*.py"):
+        text = source.read_text()
+        for match in re.finditer(
+            r'(?:msg = \(?|pytest\.fail\(\n?\s*)((?:\s*f?"[^"\n]*"\n?)+)', text
+        ):
+            literal = "".join(re.findall(r'f?"([^"]*)"', match.group(1)))
+            for part in re.split(r"\{[^}]*\}|\\n|\(|\)", literal):
+                fixed = part.strip(" :.,-")
+                if len(fixed.split()) >= 2:
+                    fragments.append(fixed)
+    return fragments
+
+
+def test_troubleshooting_lists_every_harness_message() -> None:
+    page = (REPO / "docs" / "troubleshooting.md").read_text().replace("`", "")
+    messages = harness_messages()
+    assert len(messages) >= 8
+    assert [m for m in messages if m.replace("`", "") not in page] == []
+
+
+def test_file_ownership_is_documented_from_copier_yml(generate: Generate) -> None:
+    config = yaml.safe_load((REPO / "copier.yml").read_text().replace("!include", ""))
+    owned = config["_skip_if_exists"]
+    readme = (generate() / "README.md").read_text()
+    listed = readme.partition("<!-- BEGIN author-owned files -->")[2].partition("<!--")[0]
+    assert [line.strip("- `") for line in listed.split("\n") if line.strip()] == owned
+    guide = (REPO / "docs" / "updating.md").read_text()
+    assert all(f"`{path}`" in guide for path in owned)

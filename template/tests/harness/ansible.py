@@ -79,6 +79,7 @@ def ansible_env(workdir: Path, role: Role, results: Path | None = None) -> dict[
     env = {
         **os.environ,
         "ANSIBLE_ROLES_PATH": str(roles_path(workdir, role)),
+        "ANSIBLE_FILTER_PLUGINS": str(PROJECT_ROOT / "filter_plugins"),
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",

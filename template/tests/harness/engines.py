@@ -20,6 +20,7 @@ from harness.errors import HarnessError
 
 ENV_VAR = "MODSKEL_ENGINE"
 LABEL = "io.modskel.harness"
+RUN_LABEL = "io.modskel.run"  # one test run: the controller and all its xdist workers
 _LIVE: dict[str, Engine] = {}  # containers this process started and has not removed
 
 
@@ -121,11 +122,13 @@ atexit.register(remove_live)
 
 
 @contextmanager
-def running(engine: Engine, image: str, project: str, platform_id: str) -> Iterator[Container]:
+def running(
+    engine: Engine, image: str, project: str, platform_id: str, run_id: str = ""
+) -> Iterator[Container]:
     """Start a labelled container from ``image``; always remove it afterwards."""
     ensure_image(engine, image)
     name = f"modskel-{project}-{platform_id}-{secrets.token_hex(3)}"
-    labels = ("--label", f"{LABEL}={project}")
+    labels = ("--label", f"{LABEL}={project}", "--label", f"{RUN_LABEL}={run_id}")
     _LIVE[name] = engine
     try:
         started = engine.run("run", "-d", "--name", name, *labels, image, "sleep", "infinity")
@@ -138,9 +141,10 @@ def running(engine: Engine, image: str, project: str, platform_id: str) -> Itera
         _LIVE.pop(name, None)
 
 
-def clean(engine: Engine) -> list[str]:
-    """Remove every container the harness labelled; return their names."""
-    listed = engine.run("ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}")
+def clean(engine: Engine, run_id: str = "") -> list[str]:
+    """Remove the harness's containers (of one run, if given); return their names."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else LABEL
+    listed = engine.run("ps", "-a", "--filter", f"label={label}", "--format", "{{.Names}}")
     names = listed.stdout.split()
     for name in names:
         engine.run(*engine.remove_args, name)

@@ -7,23 +7,36 @@ if the image lacks it, converge the role twice, and always remove the container.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from harness.ansible import PROJECT_ROOT, PlaybookRun, Role, run_playbook
-from harness.engines import Container, Engine, detect, remove_live, running
+from harness.engines import (
+    Container,
+    Engine,
+    clean,
+    detect,
+    ensure_image,
+    remove_live,
+    running,
+)
 from harness.errors import HarnessError
 from harness.platforms import Platform, load_platforms, select
+from harness.task_coverage import RESULTS as TASK_RESULTS
 
 if TYPE_CHECKING:
     from testinfra.host import Host
 
 CONVERGE = PROJECT_ROOT / "tests" / "integration" / "converge.yml"
+RUN_ENV = "MODSKEL_RUN_ID"
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,26 @@ def _terminate(signum: int, _frame: object) -> NoReturn:
 
 
 def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest hook signature
-    """Turn SIGTERM into KeyboardInterrupt so fixtures still remove containers."""
+    """Turn SIGTERM into KeyboardInterrupt; give the run an id its xdist workers share."""
     signal.signal(signal.SIGTERM, _terminate)
+    os.environ.setdefault(RUN_ENV, secrets.token_hex(6))  # workers inherit it
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep each platform's tests on one xdist worker (with ``--dist loadgroup``)."""
+    for item in items:
+        if (platform := _platform_of(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(platform.id))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In the controlling process, remove what a dead xdist worker left behind."""
+    config = session.config
+    distributed = getattr(config.option, "dist", "no") != "no"  # xdist: workers collect
+    if hasattr(config, "workerinput") or not (distributed or config.stash.get(SELECTED, [])):
+        return
+    with contextlib.suppress(HarnessError):
+        clean(detect(), run_id=os.environ[RUN_ENV])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -85,13 +116,34 @@ def role() -> Role:
     return Role.from_meta()
 
 
+SELECTED = pytest.StashKey[list[Platform]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Remember the platforms the selected tests use, for the pre-flight check."""
+    used = {id(p): p for item in session.items if (p := _platform_of(item)) is not None}
+    session.config.stash[SELECTED] = list(used.values())
+
+
+def _platform_of(item: pytest.Item) -> Platform | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("platform") if callspec is not None else None
+
+
 @pytest.fixture(scope="session")
-def engine() -> Engine:
-    """The container engine; stops the session with one line if there is none."""
+def engine(pytestconfig: pytest.Config) -> Engine:
+    """The container engine, checked before any container starts.
+
+    Pre-flight: an engine that can run containers, and every selected
+    platform's image present or pullable. A failure stops the session with one line.
+    """
     try:
-        return detect()
+        found = detect()
+        for platform in pytestconfig.stash.get(SELECTED, []):
+            ensure_image(found, platform.image)
     except HarnessError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    return found
 
 
 def ensure_python(container: Container, platform: Platform) -> Container:
@@ -111,7 +163,8 @@ def ensure_python(container: Container, platform: Platform) -> Container:
 def instance(engine: Engine, platform: Platform, role: Role) -> Iterator[Container]:
     """A running container of ``platform`` with Python, removed afterwards."""
     try:
-        with running(engine, platform.image, role.name, platform.id) as container:
+        run_id = os.environ[RUN_ENV]
+        with running(engine, platform.image, role.name, platform.id, run_id) as container:
             yield ensure_python(container, platform)
     except HarnessError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
@@ -130,6 +183,7 @@ def converge(
         encoding="utf-8",
     )
     first = run_playbook(CONVERGE, inventory, workdir, role)
+    save_task_results(platform, first)
     if first.returncode != 0:
         pytest.fail(
             f"converge failed on {platform.id}:\n{first.summary('failed', 'unreachable')}\n"
@@ -137,7 +191,16 @@ def converge(
             + "\n".join(first.output.splitlines()[-40:]),
             pytrace=False,
         )
-    return Converge(platform, instance, first, run_playbook(CONVERGE, inventory, workdir, role))
+    second = run_playbook(CONVERGE, inventory, workdir, role)
+    save_task_results(platform, first, second)
+    return Converge(platform, instance, first, second)
+
+
+def save_task_results(platform: Platform, *runs: PlaybookRun) -> None:
+    """Keep this platform's task results for ``tox -e coverage`` (task coverage)."""
+    TASK_RESULTS.mkdir(exist_ok=True)
+    rows = [json.dumps(asdict(result)) for run in runs for result in run.results]
+    (TASK_RESULTS / f"{platform.id}.jsonl").write_text("".join(f"{row}\n" for row in rows))
 
 
 @pytest.fixture

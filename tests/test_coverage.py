@@ -1,0 +1,159 @@
+"""Coverage that means something: Python coverage and task coverage, with thresholds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.helpers import add_platform, clone, tox
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+TASK_COVERAGE = ["-m", "harness.task_coverage"]
+
+
+def task_coverage(project: Path, env: str = "integration") -> subprocess.CompletedProcess[str]:
+    """Run the project's task coverage report with the Python of one of its tox envs."""
+    python = project / ".tox" / env / "bin" / "python"
+    return subprocess.run(
+        [str(python), *TASK_COVERAGE],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "tests")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def report(project: Path) -> dict[str, Any]:
+    return json.loads((project / "coverage-report" / "tasks.json").read_text())  # type: ignore[no-any-return]
+
+
+def append_tasks(project: Path, text: str) -> None:
+    tasks = project / "tasks" / "main.yml"
+    tasks.write_text(tasks.read_text() + text)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.usefixtures("seeded_debian12")
+def test_sample_role_coverage_is_exact(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    done = tox(project, "unit,integration,coverage")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert report(project) == {
+        "executed": 7,
+        "total": 7,
+        "percent": 100.0,
+        "files": {
+            "tasks/main.yml": {"executed": 6, "total": 6},
+            "handlers/main.yml": {"executed": 1, "total": 1},
+        },
+        "never_executed": [],
+        "only_skipped": [],
+    }
+    assert (
+        "filter_plugins/sample_role_filters.py      17      0      8      0   100%" in done.stdout
+    )
+    assert (project / "coverage-report" / "python.xml").exists()
+    assert (
+        "| **all** | **7** | **7** (100.0%) |"
+        in (project / "coverage-report" / "tasks.md").read_text()
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.usefixtures("seeded_debian12")
+def test_task_never_run_lowers_the_figure_and_fails_the_gate(
+    default_project: Path, tmp_path: Path
+) -> None:
+    project = clone(default_project, tmp_path)
+    append_tasks(
+        project,
+        "\n- name: Only on leap days\n  ansible.builtin.debug:\n    msg: rare\n  when: false\n",
+    )
+    assert tox(project, "integration").returncode == 0
+    done = task_coverage(project)
+    assert done.returncode == 1
+    assert "task coverage 87.5% is below fail_under 90%" in done.stdout
+    data = report(project)
+    assert (data["executed"], data["total"]) == (7, 8)
+    assert data["never_executed"] == data["only_skipped"]
+    assert data["never_executed"][0].endswith(" Only on leap days")
+    assert data["never_executed"][0].startswith("tasks/main.yml:")
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@pytest.mark.usefixtures("seeded_debian12")
+def test_platforms_taking_different_branches_merge_to_the_union(
+    default_project: Path, tmp_path: Path
+) -> None:
+    project = clone(default_project, tmp_path)
+    add_platform(project, "otherdeb")
+    append_tasks(
+        project,
+        "\n- name: Only on otherdeb\n  ansible.builtin.debug:\n    msg: a\n"
+        "  when: \"'otherdeb' in inventory_hostname\"\n"
+        "\n- name: Everywhere but otherdeb\n  ansible.builtin.debug:\n    msg: b\n"
+        "  when: \"'otherdeb' not in inventory_hostname\"\n",
+    )
+    assert tox(project, "integration", "-n", "2", "--dist", "loadgroup").returncode == 0
+    assert sorted(p.name for p in (project / ".task-coverage").iterdir()) == [
+        "debian12.jsonl",
+        "otherdeb.jsonl",
+    ]
+    done = task_coverage(project)
+    assert done.returncode == 0, done.stdout
+    assert (report(project)["executed"], report(project)["total"]) == (9, 9)
+
+
+@pytest.mark.slow
+def test_deleting_a_unit_test_fails_python_coverage(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    tests = project / "tests" / "unit" / "test_filters.py"
+    text = tests.read_text()
+    start = text.index("def test_ini_value_refuses_a_mapping")
+    end = text.index("def test_filter_is_registered")
+    tests.write_text(text[:start] + text[end:])
+    done = tox(project, "unit,coverage")
+    assert done.returncode != 0
+    assert "Coverage failure: total of 88 is less than fail-under=90" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "- name: x\n  bad: [unclosed\n",
+            r"error: tasks/broken.yml:3: not valid YAML \(.*\): fix the file",
+        ),
+        (
+            "name: a mapping\n",
+            r"error: tasks/broken.yml: expected a list of tasks, found dict: fix the file",
+        ),
+        (
+            "- just a string\n",
+            r"error: tasks/broken.yml: a task must be a mapping, found 'just a string'",
+        ),
+    ],
+    ids=["invalid-yaml", "not-a-list", "not-a-mapping"],
+)
+def test_malformed_task_file_gets_one_clear_line(
+    default_project: Path, tmp_path: Path, content: str, message: str
+) -> None:
+    project = clone(default_project, tmp_path)
+    (project / "tasks" / "broken.yml").write_text(content)
+    assert tox(project, "unit", "--co", "-q").returncode == 0  # the env, to run the report with
+    done = task_coverage(project, env="unit")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert re.match(message, lines[0]), lines[0]

@@ -1,0 +1,142 @@
+"""Nothing leaks, pre-flight answers in one line, platforms run in parallel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.helpers import (
+    BIN,
+    LABEL,
+    add_platform,
+    clone,
+    containers_left,
+    labelled_containers,
+    tox,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+IMAGE = "docker.io/library/debian:bookworm"
+
+
+@pytest.fixture(autouse=True)
+def no_container_left(seeded_debian12: str) -> Iterator[None]:
+    assert seeded_debian12 == IMAGE
+    before = set(labelled_containers())
+    yield
+    assert containers_left(before) == set()
+
+
+def test_failed_converge_removes_container_and_names_the_task(
+    default_project: Path, tmp_path: Path
+) -> None:
+    project = clone(default_project, tmp_path)
+    tasks = project / "tasks" / "main.yml"
+    tasks.write_text(
+        tasks.read_text()
+        + "\n- name: Refuse to continue\n  ansible.builtin.fail:\n    msg: planted\n"
+    )
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert "converge failed on debian12:" in done.stdout
+    assert "Refuse to continue [failed]" in done.stdout
+
+
+def test_engine_error_mid_run_removes_container(default_project: Path, tmp_path: Path) -> None:
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = subprocess.run(
+        ["which", "podman"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (shim / "podman").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = exec ]; then echo "Error: OCI runtime error: simulated" >&2; exit 125; fi\n'
+        f'exec {real} "$@"\n'
+    )
+    (shim / "podman").chmod(0o755)
+    done = tox(default_project, "integration", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    assert done.returncode != 0
+    assert (
+        "could not install Python on debian12: Error: OCI runtime error: simulated" in done.stdout
+    )
+
+
+def test_clean_removes_stale_labelled_containers(default_project: Path) -> None:
+    cmd = ["podman", "run", "-d", "--label", f"{LABEL}=stale", IMAGE, "sleep", "infinity"]
+    stale = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    done = tox(default_project, "clean")
+    assert done.returncode == 0, done.stdout
+    assert "removed 1 container(s) labelled io.modskel.harness" in done.stdout
+    inspect = subprocess.run(["podman", "container", "exists", stale], check=False)
+    assert inspect.returncode != 0
+
+
+def test_preflight_checks_every_image_before_any_converge(
+    default_project: Path, tmp_path: Path
+) -> None:
+    project = clone(default_project, tmp_path)
+    platforms = project / "tests" / "integration" / "platforms.yml"
+    missing = "localhost/modskel-missing/other:none"
+    platforms.write_text(
+        platforms.read_text()
+        + f"- id: other\n  name: Other\n  image: {missing}\n  bootstrap: apt\n"
+    )
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert f"image {missing} is not available" in done.stdout
+    assert " passed" not in done.stdout, "no platform may converge before pre-flight passes"
+
+
+def test_two_platforms_run_in_parallel(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    add_platform(project, "debian12b")
+    done = tox(project, "integration", "-n", "2", "--dist", "loadgroup")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "10 passed" in done.stdout
+
+
+def test_killed_xdist_worker_leaves_no_container(default_project: Path, tmp_path: Path) -> None:
+    project = clone(default_project, tmp_path)
+    add_platform(project, "debian12b")
+    tox(project, "integration", "--co", "-q")
+    before = set(labelled_containers())
+    xdist = ["-n", "2", "--dist", "loadgroup", "--max-worker-restart=0"]
+    with subprocess.Popen(
+        [str(BIN / "tox"), "-e", "integration", "--", *xdist],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as run:
+        try:
+            deadline = time.monotonic() + 120
+            while len(set(labelled_containers()) - before) < 2:
+                assert run.poll() is None, "the run ended before both containers started"
+                assert time.monotonic() < deadline, "containers did not start"
+                time.sleep(0.2)
+            worker = "sys.stdin.readline"  # xdist: python -c "...exec(eval(sys.stdin.readline()))"
+            found = subprocess.run(
+                ["pgrep", "-s", str(run.pid), "-f", worker],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert found.stdout.split(), found
+            for pid in found.stdout.split():  # every worker dies; the controller must clean up
+                os.kill(int(pid), signal.SIGKILL)
+            output, _ = run.communicate(timeout=300)
+            assert run.returncode != 0, output
+        finally:
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGTERM)
+                run.wait(timeout=60)

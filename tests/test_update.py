@@ -1,0 +1,253 @@
+"""``copier update`` from every release keeps the author's edits and brings the template's."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import pytest
+import yaml
+from copier import run_copy, run_update
+
+from tests.helpers import BIN, REPO, git, tox
+
+RELEASES: list[dict[str, str]] = yaml.safe_load((REPO / "tests/data/releases.yml").read_text())
+RECORDED = {row["version"] for row in RELEASES}
+# Tags may exist without a row (or not at all, in a clone that did not fetch them).
+TAGGED = set(git(REPO, "tag", "--list", "v*").split())
+VERSIONS = sorted(RECORDED | TAGGED)
+NEXT = "v99.0.0"  # the work tree, tagged as the release under test
+NEWER = "v99.1.0"  # NEXT plus a small template change, for the drift report
+MIGRATION = REPO / "hooks" / "migrations" / "ci_providers.py"
+Project: TypeAlias = Callable[..., Path]
+
+
+def conflicts(project: Path) -> subprocess.CompletedProcess[str]:
+    """Run the project's own conflict check (the first command of ``tox -e lint``)."""
+    env = {**os.environ, "PYTHONPATH": str(project / "tests")}
+    cmd = [sys.executable, "-m", "harness.conflicts"]
+    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def released(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's history with every release tagged, and the work tree tagged NEXT."""
+    repo = tmp_path_factory.mktemp("released") / "modskel"
+    git(REPO, "clone", "-q", "--no-local", str(REPO), str(repo))
+    for row in RELEASES:
+        if row["version"] not in TAGGED:  # a clone has the repository's own tags already
+            git(repo, "tag", row["version"], row["commit"])
+    git(repo, "rm", "-rq", ".")
+    shutil.copytree(template_src, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "work tree", "--allow-empty")
+    git(repo, "tag", NEXT)
+    ignore = repo / "template" / ".gitignore"
+    ignore.write_text(ignore.read_text() + "*.bak\n")
+    git(repo, "commit", "-qam", "a newer release")
+    git(repo, "tag", NEWER)
+    return repo
+
+
+@pytest.fixture
+def project_at(released: Path, tmp_path: Path) -> Project:
+    """Return a function generating a committed project at a release."""
+
+    def _project(version: str, **data: Any) -> Path:  # noqa: ANN401
+        dst = tmp_path / "sample_role"
+        run_copy(
+            str(released), dst, data=data, defaults=True, unsafe=True, vcs_ref=version, quiet=True
+        )
+        git(dst, "init", "-q")
+        git(dst, "add", "-A")
+        git(dst, "commit", "-qm", f"generated at {version}")
+        return dst
+
+    return _project
+
+
+def update(project: Path, version: str = NEXT) -> None:
+    """Commit whatever the author changed, then update the project to ``version``."""
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "author edits", "--allow-empty")
+    run_update(project, defaults=True, unsafe=True, vcs_ref=version, quiet=True, overwrite=True)
+
+
+def edit(project: Path, relative: str, old: str, new: str) -> None:
+    path = project / relative
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relative}"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", VERSIONS, ids=str)
+def test_every_release_updates_cleanly(project_at: Project, version: str) -> None:
+    project = project_at(version)
+    update(project)
+    assert conflicts(project).returncode == 0, conflicts(project).stdout
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == NEXT
+    done = tox(project, "lint,unit")
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_author_edits_survive_and_template_changes_arrive(project_at: Project) -> None:
+    project = project_at(RELEASES[0]["version"], ci="both")
+    edit(
+        project,
+        "README.md",
+        "## Usage",
+        "## Usage\n\nOur team applies this role to every web host.",
+    )
+    tasks = project / "tasks" / "main.yml"
+    tasks.write_text(
+        tasks.read_text() + "\n- name: Author's own task\n  ansible.builtin.debug:\n    msg: hi\n"
+    )
+    edit(project, "defaults/main.yml", "_port: 8080", "_port: 9999")
+    (project / "tox.ini").write_text(
+        (project / "tox.ini").read_text() + "\n[testenv:mine]\ncommands = true\n"
+    )
+    (project / "tests" / "unit" / "test_mine.py").write_text("def test_mine() -> None:\n    pass\n")
+    pyproject = project / "pyproject.toml"
+    # Next to [project], away from what the template changes (its end is not: both append).
+    mine = '[tool.mine]\nkeep = "me"\n\n[dependency-groups]'
+    pyproject.write_text(pyproject.read_text().replace("[dependency-groups]", mine, 1))
+    update(project)
+    assert "Our team applies this role to every web host." in (project / "README.md").read_text()
+    assert "Author's own task" in tasks.read_text()
+    assert "_port: 9999" in (project / "defaults" / "main.yml").read_text()
+    tox_ini = (project / "tox.ini").read_text()
+    assert "[testenv:mine]" in tox_ini
+    assert "[testenv:update-check]" in tox_ini  # a changed managed file
+    assert (project / "tests" / "unit" / "test_mine.py").exists()
+    assert '[tool.mine]\nkeep = "me"' in pyproject.read_text()
+    assert "pytest-xdist" in pyproject.read_text()
+    assert (project / "tests" / "harness" / "conflicts.py").exists()  # a new file
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["ci_providers"] == ["github", "gitlab"]  # the answer renamed by migration
+    assert "ci" not in answers
+    assert (project / ".gitlab-ci.yml").exists()
+    assert conflicts(project).returncode == 0, conflicts(project).stdout
+
+
+def test_overlapping_change_leaves_markers_that_the_gates_catch(project_at: Project) -> None:
+    project = project_at(RELEASES[0]["version"])
+    old = "lint Python (ruff), YAML (yamllint) and the role (ansible-lint, production profile)"
+    edit(project, "tox.ini", f"description = {old}", "description = our own lint description")
+    update(project)
+    text = (project / "tox.ini").read_text()
+    assert "our own lint description" in text  # nothing dropped: both sides are there
+    assert "no update conflicts left" in text
+    check = conflicts(project)
+    assert check.returncode == 1
+    assert "tox.ini:" in check.stdout
+    assert "conflict marker '<<<<<<<'; resolve the merge" in check.stdout
+    assert "unresolved update conflict(s)" in check.stdout
+    hook = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "check-merge-conflict", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert hook.returncode != 0
+    assert "Merge conflict string" in hook.stdout
+
+
+def test_dirty_work_tree_is_refused(project_at: Project) -> None:
+    project = project_at(RELEASES[0]["version"])
+    edit(project, "README.md", "## Usage", "## Usage (uncommitted)")
+    done = subprocess.run(
+        [str(BIN / "copier"), "update", "--defaults", "--trust", "--vcs-ref", NEXT],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "Destination repository is dirty; cannot continue" in done.stderr
+    assert "## Usage (uncommitted)" in (project / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_update_check_reports_drift_then_nothing(project_at: Project) -> None:
+    project = project_at(NEXT)
+    behind = tox(project, "update-check")
+    assert behind.returncode == 1, behind.stdout[-2000:]
+    assert f"behind: generated from {NEXT}" in behind.stdout
+    assert f"is at {NEWER}" in behind.stdout
+    assert "change  .gitignore" in behind.stdout
+    assert git(project, "status", "--porcelain") == ""  # the trial ran in a clone
+    update(project, NEWER)
+    current = tox(project, "update-check")
+    assert current.returncode == 0, current.stdout[-2000:]
+    assert f"up to date: generated from {NEWER}" in current.stdout
+
+
+def load_migration() -> Any:  # noqa: ANN401 - a module
+    spec = importlib.util.spec_from_file_location("ci_providers", MIGRATION)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("ci: github", "ci_providers: [github]"),
+        ("ci: gitlab", "ci_providers: [gitlab]"),
+        ("ci: both", "ci_providers: [github, gitlab]"),
+        ("ci: 'none'", "ci_providers: []"),
+    ],
+    ids=["github", "gitlab", "both", "none"],
+)
+def test_ci_migration_maps_each_old_answer(line: str, expected: str) -> None:
+    migrate = load_migration().migrate
+    migrated = migrate(f"_commit: v0.1.0\n{line}\nlicense: MIT\n")
+    assert migrated == f"_commit: v0.1.0\n{expected}\nlicense: MIT\n"
+    assert migrate(migrated) == migrated  # idempotent
+
+
+def test_ci_migration_refuses_an_unknown_value() -> None:
+    with pytest.raises(
+        SystemExit, match=r"ci: 'travis' in .copier-answers.yml is not one of github"
+    ):
+        load_migration().migrate("ci: travis\n")
+
+
+def test_renamed_author_file_keeps_its_edits_via_migration(released: Path, tmp_path: Path) -> None:
+    newer = tmp_path / "renaming"
+    git(released, "clone", "-q", str(released), str(newer))
+    git(newer, "checkout", "-q", NEXT)
+    tests_dir = newer / "template" / "tests" / "integration"
+    git(newer, "mv", str(tests_dir / "test_role.py.jinja"), str(tests_dir / "test_verify.py.jinja"))
+    config = newer / "copier.yml"
+    text = config.read_text().replace(
+        "tests/integration/test_role.py", "tests/integration/test_verify.py"
+    )
+    old, new = "tests/integration/test_role.py", "tests/integration/test_verify.py"
+    move = f"""\
+  - version: v99.2.0
+    when: "[[ _stage == 'before' ]]"
+    command: "test ! -f {old} || git mv {old} {new}"
+"""
+    config.write_text(text.replace("_migrations:\n", "_migrations:\n" + move))
+    git(newer, "commit", "-qam", "rename test_role.py to test_verify.py")
+    git(newer, "tag", "v99.2.0")
+    project = tmp_path / "role"
+    run_copy(str(newer), project, defaults=True, unsafe=True, vcs_ref=NEXT, quiet=True)
+    git(project, "init", "-q")
+    edit(project, old, "def test_user_is_a_system_account", "def test_mine")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", f"generated at {NEXT}, with author edits")
+    run_update(project, defaults=True, unsafe=True, vcs_ref="v99.2.0", quiet=True, overwrite=True)
+    assert not (project / "tests" / "integration" / "test_role.py").exists()
+    assert "def test_mine" in (project / "tests" / "integration" / "test_verify.py").read_text()
