@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from tests.helpers import BIN, REPO, git
+from tests.helpers import BIN, REPO, containers_left, git, labelled_containers
 
 Generate = Callable[..., Path]
 
@@ -101,3 +101,12 @@ def render(src: Path, dst: Path, data: dict[str, Any] | None = None) -> Path:
     """Render the template at ``src`` into ``dst`` with default answers and ``data``."""
     run_copy(str(src), dst, data=data or {}, defaults=True, unsafe=True, vcs_ref="HEAD", quiet=True)
     return dst
+
+
+@pytest.fixture
+def no_container_left(seeded_debian12: str) -> Iterator[None]:
+    """Fail the test if it leaves a container with the harness label behind."""
+    assert seeded_debian12 == "docker.io/library/debian:bookworm"
+    before = set(labelled_containers())
+    yield
+    assert containers_left(before) == set()

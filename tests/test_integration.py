@@ -13,19 +13,13 @@ import pytest
 from tests.helpers import BIN, clone, containers_left, labelled_containers, tox
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@pytest.fixture(autouse=True)
-def no_container_left(seeded_debian12: str) -> Iterator[None]:
-    """Every test must leave no container with the harness label."""
-    assert seeded_debian12
-    before = set(labelled_containers())
-    yield
-    assert containers_left(before) == set()
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_container_left"),
+]
 
 
 def test_integration_passes_on_debian12(default_project: Path) -> None:

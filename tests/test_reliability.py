@@ -15,25 +15,19 @@ from tests.helpers import (
     LABEL,
     add_platform,
     clone,
-    containers_left,
     labelled_containers,
     tox,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_container_left"),
+]
 IMAGE = "docker.io/library/debian:bookworm"
-
-
-@pytest.fixture(autouse=True)
-def no_container_left(seeded_debian12: str) -> Iterator[None]:
-    assert seeded_debian12 == IMAGE
-    before = set(labelled_containers())
-    yield
-    assert containers_left(before) == set()
 
 
 def test_failed_converge_removes_container_and_names_the_task(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from copier._template import load_template_config
 from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
@@ -12,21 +13,34 @@ from jinja2.sandbox import SandboxedEnvironment
 from tests.helpers import REPO
 
 CONFIG: dict[str, Any] = load_template_config(REPO / "copier.yml")
-HIDDEN = {
-    name: q["default"]
-    for name, q in CONFIG.items()
-    if isinstance(q, dict) and q.get("when") is False
-}
+ENV = SandboxedEnvironment(
+    loader=FileSystemLoader(REPO),
+    extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
+    **CONFIG["_envops"],
+)
+
+
+def hidden_data() -> dict[str, Any]:
+    """Render, in order, the hidden data questions that precede the questions, as copier does."""
+    data: dict[str, Any] = {}
+    for name, question in CONFIG.items():
+        if name == "answers_gate":
+            break
+        if isinstance(question, dict) and question.get("when") is False:
+            default = question["default"]
+            is_template = isinstance(default, str)
+            data[name] = (
+                yaml.safe_load(ENV.from_string(default).render(data)) if is_template else default
+            )
+    return data
+
+
+HIDDEN = hidden_data()
 
 
 def validate(question: str, value: object, **answers: object) -> str:
     """Render ``question``'s validator for ``value`` (and other ``answers``) as copier does."""
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(REPO),
-        extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
-        **CONFIG["_envops"],
-    )
-    template = env.from_string(CONFIG[question]["validator"])
+    template = ENV.from_string(CONFIG[question]["validator"])
     return template.render({**HIDDEN, **answers, question: value}).strip()
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 CONVERGE = PROJECT_ROOT / "tests" / "integration" / "converge.yml"
 RUN_ENV = "MODSKEL_RUN_ID"
+SELECTED = pytest.StashKey[list[Platform]]()  # platforms of the selected tests
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("MODSKEL_PLATFORMS", ""),
         help="comma-separated platform ids to test (default: all; env MODSKEL_PLATFORMS)",
     )
+
+
+def _platform_of(item: pytest.Item) -> Platform | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("platform") if callspec is not None else None
 
 
 def _terminate(signum: int, _frame: object) -> NoReturn:
@@ -116,18 +122,10 @@ def role() -> Role:
     return Role.from_meta()
 
 
-SELECTED = pytest.StashKey[list[Platform]]()
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Remember the platforms the selected tests use, for the pre-flight check."""
     used = {id(p): p for item in session.items if (p := _platform_of(item)) is not None}
     session.config.stash[SELECTED] = list(used.values())
-
-
-def _platform_of(item: pytest.Item) -> Platform | None:
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("platform") if callspec is not None else None
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ RESULTS = PROJECT_ROOT / ".task-coverage"
 REPORTS = PROJECT_ROOT / "coverage-report"
 STRUCTURE = {"import_tasks", "include_tasks", "import_role", "include_role"}
 EXECUTED = {"ok", "changed", "failed", "ignored"}
+SECTIONS = (("never executed", "never_executed"), ("only ever skipped", "only_skipped"))
 
 
 class TaskCoverageError(ValueError):
@@ -96,13 +97,14 @@ def role_tasks(root: Path = PROJECT_ROOT) -> list[Task]:
 def record(tasks: list[Task], results: Path = RESULTS, root: Path = PROJECT_ROOT) -> None:
     """Add the statuses recorded on every platform to ``tasks``."""
     by_place = {(task.path, task.line): task for task in tasks}
+    root = root.resolve()
     for log in sorted(results.glob("*.jsonl")):
         for line in log.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             file, _, number = row["path"].rpartition(":")
             resolved = Path(file).resolve()
-            if resolved.is_relative_to(root.resolve()) and number.isdigit():
-                key = (str(resolved.relative_to(root.resolve())), int(number))
+            if resolved.is_relative_to(root) and number.isdigit():
+                key = (str(resolved.relative_to(root)), int(number))
                 if key in by_place:
                     by_place[key].statuses.add(row["status"])
 
@@ -136,9 +138,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append(
         f"| **all** | **{report['executed']}** | **{report['total']}** ({report['percent']}%) |"
     )
-    for title, key in (("Never executed", "never_executed"), ("Only ever skipped", "only_skipped")):
+    for title, key in SECTIONS:
         if report[key]:
-            lines += ["", f"**{title}:**", "", *[f"- `{entry}`" for entry in report[key]]]
+            entries = [f"- `{entry}`" for entry in report[key]]
+            lines += ["", f"**{title.capitalize()}:**", "", *entries]
     return "\n".join(lines) + "\n"
 
 
@@ -153,7 +156,7 @@ def terminal(report: dict[str, Any]) -> str:
     lines.append(
         f"{'all':<{width}}  {report['executed']:>8}  {report['total']:>5}  {report['percent']}%"
     )
-    for title, key in (("never executed", "never_executed"), ("only ever skipped", "only_skipped")):
+    for title, key in SECTIONS:
         lines += [f"{title}: {entry}" for entry in report[key]]
     return "\n".join(lines)
 
