@@ -44,13 +44,14 @@ def platforms_table() -> str:
     """Render ``matrix/platforms.yml`` as a Markdown table."""
     rows = _load("platforms")
     lines = [
-        "| id | Platform | Image | OS family | systemd | Python bootstrap | Seeded offline from |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| id | Platform | Kind | Image | OS family | systemd | Python bootstrap | Offline |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for p in rows:
         seed = f"debootstrap `{p['seed']}`" if p.get("seed") else "(pull only)"
+        seed = "`tox -e vm-image`" if p["image"].startswith("built:") else seed
         lines.append(
-            f"| `{p['id']}` | {p['name']} | `{p['image']}` | {p['family']} "
+            f"| `{p['id']}` | {p['name']} | {p['kind']} | `{p['image']}` | {p['family']} "
             f"| {'yes' if p['systemd'] else 'no'} | {p['bootstrap']} | {seed} |"
         )
     return "\n".join(lines)

@@ -74,8 +74,14 @@ def seeded_debian12() -> str:
 
 @pytest.fixture(scope="session")
 def default_project(generate: Generate) -> Path:
-    """A project generated with every default answer."""
+    """A project generated with every default answer (a container and a VM platform)."""
     return generate()
+
+
+@pytest.fixture(scope="session")
+def container_project(generate: Generate) -> Path:
+    """A project with the default answers but only the Debian 12 container platform."""
+    return generate({"platforms": ["debian12"]})
 
 
 Edit = Callable[[Path], None]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -67,3 +69,46 @@ def add_platform(
     platforms = project / "tests" / "integration" / "platforms.yml"
     extra = f"- id: {platform_id}\n  name: {platform_id}\n  image: {image}\n  bootstrap: apt\n"
     platforms.write_text(platforms.read_text() + extra)
+
+
+def qemu_guests() -> list[str]:
+    """Return the command lines of running qemu processes the harness named ``modskel-*``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended while we looked
+            continue
+        if argv[0].endswith(b"qemu-system-x86_64") and b"-name" in argv:
+            name = argv[argv.index(b"-name") + 1].decode()
+            found += [name] if name.startswith("modskel-") else []
+    return found
+
+
+def guests_left(before: set[str], wait: float = 30) -> set[str]:
+    """Return modskel qemu guests not in ``before``, once gone or ``wait`` ran out."""
+    deadline = time.monotonic() + wait
+    while (left := set(qemu_guests()) - before) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
+
+
+TASK_COVERAGE = ["-m", "harness.task_coverage"]
+
+
+def task_coverage(project: Path, env: str = "integration") -> subprocess.CompletedProcess[str]:
+    """Run the project's task coverage report with the Python of one of its tox envs."""
+    python = project / ".tox" / env / "bin" / "python"
+    return subprocess.run(
+        [str(python), *TASK_COVERAGE],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(project / "tests")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def report(project: Path) -> dict[str, Any]:
+    """Return the task coverage report the project last wrote."""
+    return json.loads((project / "coverage-report" / "tasks.json").read_text())  # type: ignore[no-any-return]

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import add_platform, clone, tox
+from tests.helpers import add_platform, clone, report, task_coverage, tox
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-TASK_COVERAGE = ["-m", "harness.task_coverage"]
-
-
-def task_coverage(project: Path, env: str = "integration") -> subprocess.CompletedProcess[str]:
-    """Run the project's task coverage report with the Python of one of its tox envs."""
-    python = project / ".tox" / env / "bin" / "python"
-    return subprocess.run(
-        [str(python), *TASK_COVERAGE],
-        cwd=project,
-        env={**os.environ, "PYTHONPATH": str(project / "tests")},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def report(project: Path) -> dict[str, Any]:
-    return json.loads((project / "coverage-report" / "tasks.json").read_text())  # type: ignore[no-any-return]
 
 
 def append_tasks(project: Path, text: str) -> None:
@@ -43,8 +21,8 @@ def append_tasks(project: Path, text: str) -> None:
 @pytest.mark.integration
 @pytest.mark.slow
 @pytest.mark.usefixtures("seeded_debian12")
-def test_sample_role_coverage_is_exact(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_sample_role_coverage_is_exact(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     done = tox(project, "unit,integration,coverage")
     assert done.returncode == 0, done.stdout[-3000:]
     assert report(project) == {
@@ -72,9 +50,9 @@ def test_sample_role_coverage_is_exact(default_project: Path, tmp_path: Path) ->
 @pytest.mark.slow
 @pytest.mark.usefixtures("seeded_debian12")
 def test_task_never_run_lowers_the_figure_and_fails_the_gate(
-    default_project: Path, tmp_path: Path
+    container_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(container_project, tmp_path)
     append_tasks(
         project,
         "\n- name: Only on leap days\n  ansible.builtin.debug:\n    msg: rare\n  when: false\n",
@@ -94,9 +72,9 @@ def test_task_never_run_lowers_the_figure_and_fails_the_gate(
 @pytest.mark.slow
 @pytest.mark.usefixtures("seeded_debian12")
 def test_platforms_taking_different_branches_merge_to_the_union(
-    default_project: Path, tmp_path: Path
+    container_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(container_project, tmp_path)
     add_platform(project, "otherdeb")
     append_tasks(
         project,

@@ -22,14 +22,14 @@ pytestmark = [
 ]
 
 
-def test_integration_passes_on_debian12(default_project: Path) -> None:
-    done = tox(default_project, "integration", "-k", "debian12")
+def test_integration_passes_on_debian12(container_project: Path) -> None:
+    done = tox(container_project, "integration", "-k", "debian12")
     assert done.returncode == 0, done.stdout[-4000:]
     assert "5 passed" in done.stdout
 
 
-def test_non_idempotent_task_fails_and_is_named(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     tasks = project / "tasks" / "main.yml"
     bad_task = "\n- name: Stamp the time\n  ansible.builtin.command: date\n  changed_when: true\n"
     tasks.write_text(tasks.read_text() + bad_task)
@@ -40,8 +40,8 @@ def test_non_idempotent_task_fails_and_is_named(default_project: Path, tmp_path:
     assert "1 failed, 4 passed" in done.stdout
 
 
-def test_failing_testinfra_assertion_fails(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_failing_testinfra_assertion_fails(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     test_role = project / "tests" / "integration" / "test_role.py"
     test_role.write_text(test_role.read_text().replace('"port = 9090"', '"port = 1234"'))
     done = tox(project, "integration")
@@ -52,8 +52,8 @@ def test_failing_testinfra_assertion_fails(default_project: Path, tmp_path: Path
     )
 
 
-def test_engine_that_cannot_run_containers_gets_one_line(default_project: Path) -> None:
-    done = tox(default_project, "integration", MODSKEL_ENGINE="docker")
+def test_engine_that_cannot_run_containers_gets_one_line(container_project: Path) -> None:
+    done = tox(container_project, "integration", MODSKEL_ENGINE="docker")
     assert done.returncode != 0
     assert "no container engine can run containers: `docker info` failed" in done.stdout
     assert (
@@ -62,16 +62,16 @@ def test_engine_that_cannot_run_containers_gets_one_line(default_project: Path) 
     )
 
 
-def test_unknown_engine_name_lists_the_known_ones(default_project: Path) -> None:
-    done = tox(default_project, "integration", MODSKEL_ENGINE="lxc")
+def test_unknown_engine_name_lists_the_known_ones(container_project: Path) -> None:
+    done = tox(container_project, "integration", MODSKEL_ENGINE="lxc")
     assert done.returncode != 0
     assert (
         "MODSKEL_ENGINE='lxc' is not a known engine: set it to one of podman, docker" in done.stdout
     )
 
 
-def test_missing_image_gets_one_line(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_missing_image_gets_one_line(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     platforms = project / "tests" / "integration" / "platforms.yml"
     image = "localhost/modskel-missing/debian:none"
     platforms.write_text(platforms.read_text().replace("docker.io/library/debian:bookworm", image))
@@ -80,17 +80,17 @@ def test_missing_image_gets_one_line(default_project: Path, tmp_path: Path) -> N
     assert f"image {image} is not available and `podman pull` failed" in done.stdout
 
 
-def test_unknown_platform_selection_lists_the_known_ones(default_project: Path) -> None:
-    done = tox(default_project, "integration", "--platforms", "centos5")
+def test_unknown_platform_selection_lists_the_known_ones(container_project: Path) -> None:
+    done = tox(container_project, "integration", "--platforms", "centos5")
     assert done.returncode != 0
     assert "unknown platform centos5: choose from debian12" in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupted_run_removes_its_container(
-    default_project: Path, tmp_path: Path, signum: signal.Signals
+    container_project: Path, tmp_path: Path, signum: signal.Signals
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(container_project, tmp_path)
     tox(project, "integration", "--co", "-q")  # create the env first: interrupt the tests only
     before = set(labelled_containers())
     run = subprocess.Popen(  # the terminal's process group, as a Ctrl-C reaches it

@@ -54,7 +54,12 @@ def github_envs(project: Path) -> set[str]:
 def gitlab_envs(project: Path) -> set[str]:
     pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     unit = {cell["TOX_ENV"] for cell in pipeline["unit"]["parallel"]["matrix"]}
-    integration = pipeline["integration"]["parallel"]["matrix"][0]["TOX_ENV"]
+    integration = [
+        env
+        for job in ("integration", "integration-vm")  # containers, VMs
+        if job in pipeline
+        for env in pipeline[job]["parallel"]["matrix"][0]["TOX_ENV"]
+    ]
     coverage = {"coverage"} if "tox -e coverage" in pipeline["coverage"]["script"] else set()
     return {"lint"} | unit | set(integration) | coverage
 
@@ -80,7 +85,7 @@ def test_tox_github_and_gitlab_run_the_same_envs(
     assert envs == github_envs(project) == gitlab_envs(project)
     low = answers.get("min_ansible_core", "2.19")
     high = answers.get("max_ansible_core", load("ansible_core")[-1]["version"])
-    platforms = answers.get("platforms", ["debian12"])
+    platforms = answers.get("platforms", ["debian12", "debian12-vm"])
     integration = {f"integration-{p}" for p in platforms}
     assert envs == {"lint", "coverage"} | expected_cells(low, high) | integration
 

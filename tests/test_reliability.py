@@ -31,9 +31,9 @@ IMAGE = "docker.io/library/debian:bookworm"
 
 
 def test_failed_converge_removes_container_and_names_the_task(
-    default_project: Path, tmp_path: Path
+    container_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(container_project, tmp_path)
     tasks = project / "tasks" / "main.yml"
     tasks.write_text(
         tasks.read_text()
@@ -45,7 +45,7 @@ def test_failed_converge_removes_container_and_names_the_task(
     assert "Refuse to continue [failed]" in done.stdout
 
 
-def test_engine_error_mid_run_removes_container(default_project: Path, tmp_path: Path) -> None:
+def test_engine_error_mid_run_removes_container(container_project: Path, tmp_path: Path) -> None:
     shim = tmp_path / "bin"
     shim.mkdir()
     real = subprocess.run(
@@ -57,17 +57,17 @@ def test_engine_error_mid_run_removes_container(default_project: Path, tmp_path:
         f'exec {real} "$@"\n'
     )
     (shim / "podman").chmod(0o755)
-    done = tox(default_project, "integration", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    done = tox(container_project, "integration", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
     assert done.returncode != 0
     assert (
         "could not install Python on debian12: Error: OCI runtime error: simulated" in done.stdout
     )
 
 
-def test_clean_removes_stale_labelled_containers(default_project: Path) -> None:
+def test_clean_removes_stale_labelled_containers(container_project: Path) -> None:
     cmd = ["podman", "run", "-d", "--label", f"{LABEL}=stale", IMAGE, "sleep", "infinity"]
     stale = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
-    done = tox(default_project, "clean")
+    done = tox(container_project, "clean")
     assert done.returncode == 0, done.stdout
     assert "removed 1 container(s) labelled io.modskel.harness" in done.stdout
     inspect = subprocess.run(["podman", "container", "exists", stale], check=False)
@@ -75,9 +75,9 @@ def test_clean_removes_stale_labelled_containers(default_project: Path) -> None:
 
 
 def test_preflight_checks_every_image_before_any_converge(
-    default_project: Path, tmp_path: Path
+    container_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(container_project, tmp_path)
     platforms = project / "tests" / "integration" / "platforms.yml"
     missing = "localhost/modskel-missing/other:none"
     platforms.write_text(
@@ -90,16 +90,16 @@ def test_preflight_checks_every_image_before_any_converge(
     assert " passed" not in done.stdout, "no platform may converge before pre-flight passes"
 
 
-def test_two_platforms_run_in_parallel(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_two_platforms_run_in_parallel(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     add_platform(project, "debian12b")
     done = tox(project, "integration", "-n", "2", "--dist", "loadgroup")
     assert done.returncode == 0, done.stdout[-3000:]
     assert "10 passed" in done.stdout
 
 
-def test_killed_xdist_worker_leaves_no_container(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_killed_xdist_worker_leaves_no_container(container_project: Path, tmp_path: Path) -> None:
+    project = clone(container_project, tmp_path)
     add_platform(project, "debian12b")
     tox(project, "integration", "--co", "-q")
     before = set(labelled_containers())

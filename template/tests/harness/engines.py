@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import atexit
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
+from harness.platforms import Platform
+from harness.targets import Session
+
+if TYPE_CHECKING:
+    from testinfra.host import Host
 
 ENV_VAR = "MODSKEL_ENGINE"
+RUN_ENV = "MODSKEL_RUN_ID"  # shared by a run's controller and its xdist workers
 LABEL = "io.modskel.harness"
 RUN_LABEL = "io.modskel.run"  # one test run: the controller and all its xdist workers
 _LIVE: dict[str, Engine] = {}  # containers this process started and has not removed
@@ -109,6 +116,19 @@ class Container:
         """Run a shell command in the container."""
         return self.engine.run("exec", self.name, "sh", "-c", command, timeout=timeout)
 
+    def inventory_line(self) -> str:
+        """Return this container's line in an Ansible INI inventory."""
+        return (
+            f"{self.name} ansible_connection={self.engine.ansible_connection} "
+            f"ansible_python_interpreter={self.python}"
+        )
+
+    def testinfra_host(self) -> Host:
+        """Return a testinfra host on this container."""
+        import testinfra  # noqa: PLC0415 - only integration tests need testinfra
+
+        return testinfra.get_host(f"{self.engine.testinfra_backend}://{self.name}")
+
 
 def remove_live() -> None:
     """Remove every container this process started; safe to call more than once."""
@@ -121,13 +141,28 @@ def remove_live() -> None:
 atexit.register(remove_live)
 
 
+def preflight(platforms: list[Platform]) -> None:
+    """Check for an engine that runs containers and every platform's image."""
+    if platforms:
+        engine = detect()
+        for platform in platforms:
+            ensure_image(engine, platform.image)
+
+
+@contextmanager
+def started(platform: Platform, workdir: Path, session: Session) -> Iterator[Container]:  # noqa: ARG001
+    """The container driver: a labelled container of ``platform``, always removed."""
+    name = session.name(platform.id)
+    with running(detect(), platform.image, name, session.project, session.run_id) as box:
+        yield box
+
+
 @contextmanager
 def running(
-    engine: Engine, image: str, project: str, platform_id: str, run_id: str = ""
+    engine: Engine, image: str, name: str, project: str = "", run_id: str = ""
 ) -> Iterator[Container]:
     """Start a labelled container from ``image``; always remove it afterwards."""
     ensure_image(engine, image)
-    name = f"modskel-{project}-{platform_id}-{secrets.token_hex(3)}"
     labels = ("--label", f"{LABEL}={project}", "--label", f"{RUN_LABEL}={run_id}")
     _LIVE[name] = engine
     try:

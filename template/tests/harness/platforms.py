@@ -28,14 +28,25 @@ class Platform:
     Attributes:
         id: pytest id, used to select it (``-k debian12``).
         name: display name.
-        image: container image.
+        image: container image; for a VM, a disk image path or URL (qcow2 or
+            raw) or ``built:<suite>`` (built offline by ``tox -e vm-image``).
         bootstrap: key of BOOTSTRAP that installs Python on this image.
+        kind: ``container``, ``vm`` (booted with qemu) or ``ssh`` (a given machine).
+        systemd: whether systemd runs as PID 1, so service checks apply.
+        kernel: for a VM disk without a boot loader, the kernel to boot directly.
+        initrd: the initrd that goes with ``kernel``.
+        key: for ``ssh``, the private key that logs in (else ssh's configuration).
     """
 
     id: str
     name: str
     image: str
     bootstrap: str
+    kind: str = "container"
+    systemd: bool = False
+    kernel: str = ""
+    initrd: str = ""
+    key: str = ""
 
     @property
     def bootstrap_command(self) -> str:

@@ -1,8 +1,9 @@
 """pytest fixtures of the integration harness.
 
-Tests ask for ``host`` (a testinfra host on a converged container); the harness
-does the rest, once per platform: start a labelled container, install Python
-if the image lacks it, converge the role twice, and always remove the container.
+Tests ask for ``host`` (a testinfra host on a converged machine); the harness
+does the rest, once per platform: start the machine with the driver of the
+platform's kind (container, qemu VM, or a given ssh host), install Python if it
+lacks it, converge the role twice, and always clean up what it started.
 """
 
 from __future__ import annotations
@@ -12,32 +13,28 @@ import json
 import os
 import secrets
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
+from harness import drivers, qemu, ssh
 from harness.ansible import PROJECT_ROOT, PlaybookRun, Role, run_playbook
-from harness.engines import (
-    Container,
-    Engine,
-    clean,
-    detect,
-    ensure_image,
-    remove_live,
-    running,
-)
+from harness.engines import RUN_ENV, clean, detect
 from harness.errors import HarnessError
 from harness.platforms import Platform, load_platforms, select
+from harness.targets import Session, Target
 from harness.task_coverage import RESULTS as TASK_RESULTS
 
 if TYPE_CHECKING:
     from testinfra.host import Host
 
 CONVERGE = PROJECT_ROOT / "tests" / "integration" / "converge.yml"
-RUN_ENV = "MODSKEL_RUN_ID"
 SELECTED = pytest.StashKey[list[Platform]]()  # platforms of the selected tests
+TIMINGS: dict[str, dict[str, float]] = {}  # platform id -> phase -> seconds
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ class Converge:
     """The two converges of one platform: the second must change nothing."""
 
     platform: Platform
-    container: Container
+    target: Target
     first: PlaybookRun
     second: PlaybookRun
 
@@ -58,6 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("MODSKEL_PLATFORMS", ""),
         help="comma-separated platform ids to test (default: all; env MODSKEL_PLATFORMS)",
     )
+    # --hosts, --ssh-config and --ssh-identity-file are testinfra's own options:
+    # the harness converges the machines they name (the ssh driver).
 
 
 def _platform_of(item: pytest.Item) -> Platform | None:
@@ -70,10 +69,31 @@ def _terminate(signum: int, _frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def pytest_configure(config: pytest.Config) -> None:  # noqa: ARG001 - pytest hook signature
+def pytest_configure(config: pytest.Config) -> None:
     """Turn SIGTERM into KeyboardInterrupt; give the run an id its xdist workers share."""
     signal.signal(signal.SIGTERM, _terminate)
     os.environ.setdefault(RUN_ENV, secrets.token_hex(6))  # workers inherit it
+    if ssh_config := config.getoption("ssh_config", None):
+        os.environ[ssh.CONFIG_VAR] = str(Path(ssh_config).resolve())
+
+
+def given_hosts(config: pytest.Config) -> str:
+    """Return testinfra's ``--hosts`` (or MODSKEL_HOSTS): machines for the ssh driver."""
+    return str(config.getoption("hosts", None) or os.environ.get("MODSKEL_HOSTS", ""))
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say which accelerator VMs will use, and why (integration runs only)."""
+    if config.args and all("unit" in arg for arg in config.args):
+        return None
+    try:
+        platforms = select(load_platforms(), config.getoption("platforms"))
+        if given_hosts(config) or not any(p.kind == "vm" for p in platforms):
+            return None
+        how, why = qemu.accel()
+    except HarnessError:
+        return None  # reported once, by collection or pre-flight
+    return f"modskel: virtual machines use {how.upper()} ({why})"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -93,6 +113,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         clean(detect(), run_id=os.environ[RUN_ENV])
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report how long each platform's phases took."""
+    for platform_id, phases in TIMINGS.items():
+        figures = ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in phases.items())
+        terminalreporter.write_line(f"modskel: {platform_id}: {figures}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Add each verify test's time to its platform's figures."""
+    if report.when == "call" and "test_role" in report.nodeid and "[" in report.nodeid:
+        phases = TIMINGS.setdefault(report.nodeid.rsplit("[", 1)[1].rstrip("]"), {})
+        phases["verify"] = phases.get("verify", 0.0) + report.duration
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_keyboard_interrupt() -> None:
     """On Ctrl-C or SIGTERM, remove containers before anything else can fail.
@@ -102,15 +136,20 @@ def pytest_keyboard_interrupt() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    remove_live()
+    drivers.remove_live()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize tests that use a platform over the selected platforms."""
     if "platform" not in metafunc.fixturenames:
         return
+    config = metafunc.config
     try:
-        platforms = select(load_platforms(), metafunc.config.getoption("platforms"))
+        if hosts := given_hosts(config):
+            key = config.getoption("ssh_identity_file", None) or ""
+            platforms = ssh.hosts_as_platforms(hosts, key)
+        else:
+            platforms = select(load_platforms(), config.getoption("platforms"))
     except HarnessError as error:
         raise pytest.UsageError(str(error)) from None
     metafunc.parametrize("platform", platforms, ids=[p.id for p in platforms], scope="session")
@@ -129,58 +168,61 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def engine(pytestconfig: pytest.Config) -> Engine:
-    """The container engine, checked before any container starts.
+def preflight(pytestconfig: pytest.Config) -> None:
+    """Check every selected platform's driver, tools and image before any machine starts.
 
-    Pre-flight: an engine that can run containers, and every selected
-    platform's image present or pullable. A failure stops the session with one line.
+    A failure stops the session with one line.
     """
     try:
-        found = detect()
-        for platform in pytestconfig.stash.get(SELECTED, []):
-            ensure_image(found, platform.image)
+        drivers.preflight(pytestconfig.stash.get(SELECTED, []))
     except HarnessError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
-    return found
 
 
-def ensure_python(container: Container, platform: Platform) -> Container:
+def ensure_python(target: Target, platform: Platform) -> Target:
     """Install Python with the platform's bootstrap if missing; record its path."""
-    found = container.sh("command -v python3")
+    found = target.sh("command -v python3")
     if found.returncode != 0:
-        boot = container.sh(platform.bootstrap_command)
+        boot = target.sh(platform.bootstrap_command)
         if boot.returncode != 0:
             msg = f"could not install Python on {platform.id}: {boot.stderr.strip()[-300:]}"
             raise HarnessError(msg)
-        found = container.sh("command -v python3")
+        found = target.sh("command -v python3")
     # A known interpreter spares Ansible its discovery round trip on every run.
-    return replace(container, python=found.stdout.strip() or "auto_silent")
+    return replace(target, python=found.stdout.strip() or "auto_silent")  # type: ignore[type-var]
 
 
 @pytest.fixture(scope="session")
-def instance(engine: Engine, platform: Platform, role: Role) -> Iterator[Container]:
-    """A running container of ``platform`` with Python, removed afterwards."""
+def instance(
+    preflight: None,  # noqa: ARG001 - pre-flight must pass first
+    platform: Platform,
+    role: Role,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Target]:
+    """A machine of ``platform`` with Python, cleaned up afterwards."""
+    session = Session(role.name, os.environ[RUN_ENV])
+    workdir = tmp_path_factory.mktemp(f"machine-{platform.id}")
+    started = time.monotonic()
     try:
-        run_id = os.environ[RUN_ENV]
-        with running(engine, platform.image, role.name, platform.id, run_id) as container:
-            yield ensure_python(container, platform)
+        with drivers.driver(platform).start(platform, workdir, session) as target:
+            ready = ensure_python(target, platform)
+            TIMINGS.setdefault(platform.id, {})["start"] = time.monotonic() - started
+            yield ready
     except HarnessError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")
 def converge(
-    instance: Container, platform: Platform, role: Role, tmp_path_factory: pytest.TempPathFactory
+    instance: Target, platform: Platform, role: Role, tmp_path_factory: pytest.TempPathFactory
 ) -> Converge:
     """Converge the role twice on ``instance``; fail if the first converge fails."""
     workdir = tmp_path_factory.mktemp(f"converge-{platform.id}")
     inventory = workdir / "inventory.ini"
-    inventory.write_text(
-        f"{instance.name} ansible_connection={instance.engine.ansible_connection} "
-        f"ansible_python_interpreter={instance.python}\n",
-        encoding="utf-8",
-    )
+    inventory.write_text(f"{instance.inventory_line()}\n", encoding="utf-8")
+    timings, started = TIMINGS.setdefault(platform.id, {}), time.monotonic()
     first = run_playbook(CONVERGE, inventory, workdir, role)
+    timings["converge"] = time.monotonic() - started
     save_task_results(platform, first)
     if first.returncode != 0:
         pytest.fail(
@@ -189,7 +231,9 @@ def converge(
             + "\n".join(first.output.splitlines()[-40:]),
             pytrace=False,
         )
+    started = time.monotonic()
     second = run_playbook(CONVERGE, inventory, workdir, role)
+    timings["idempotence"] = time.monotonic() - started
     save_task_results(platform, first, second)
     return Converge(platform, instance, first, second)
 
@@ -203,11 +247,15 @@ def save_task_results(platform: Platform, *runs: PlaybookRun) -> None:
 
 @pytest.fixture
 def host(converge: Converge) -> Host:
-    """A testinfra host for the converged container of this platform."""
-    import testinfra  # noqa: PLC0415 - only integration tests need testinfra
+    """A testinfra host for the converged machine of this platform."""
+    return converge.target.testinfra_host()
 
-    container = converge.container
-    return testinfra.get_host(f"{container.engine.testinfra_backend}://{container.name}")
+
+@pytest.fixture
+def systemd(platform: Platform) -> None:
+    """Skip a test on platforms where systemd is not PID 1 (containers)."""
+    if not platform.systemd:
+        pytest.skip(f"{platform.id} does not run systemd: checked on VM platforms")
 
 
 def assert_idempotent(result: Converge) -> None:
