@@ -131,9 +131,9 @@ def build(suite: str) -> BuiltImage:
         _run([*apt, "install", "--no-install-recommends", *APT_PACKAGES], "install cloud-init")
         _run([*apt, "clean"], "clean the package cache")
         _configure(root)
-        boot = root / "boot"
-        shutil.copyfile(max(boot.glob("vmlinuz-*")), staged / "vmlinuz")
-        shutil.copyfile(max(boot.glob("initrd.img-*")), staged / "initrd.img")
+        for name in ("vmlinuz", "initrd.img"):  # root-only files: copy as root, readable
+            newest = str(max((root / "boot").glob(f"{name}-*")))
+            _run(["install", "-m", "0644", newest, str(staged / name)], f"copy out {name}")
         disk = staged / "disk.raw"
         _run(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", str(root), str(disk), SIZE], "pack")
         _run(["rm", "-rf", str(root)], "remove the build tree")  # root-owned files
