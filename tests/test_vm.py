@@ -62,7 +62,9 @@ def test_container_and_vm_pass_and_their_task_coverage_merges(
     statuses = {
         kind: {
             row["task"].rsplit(" : ", 1)[-1]: row["status"]
-            for row in map(json.loads, (project / ".task-coverage" / f"{kind}.jsonl").open())
+            for row in map(
+                json.loads, (project / ".task-coverage" / f"{kind}.jsonl").read_text().splitlines()
+            )
         }
         for kind in ("debian12", "debian12-vm")
     }

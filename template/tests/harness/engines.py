@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
-from harness.platforms import Platform
 from harness.targets import Session
 
 if TYPE_CHECKING:
     from testinfra.host import Host
+
+    from harness.platforms import Platform  # needs PyYAML, which `tox -e clean` lacks
 
 ENV_VAR = "MODSKEL_ENGINE"
 RUN_ENV = "MODSKEL_RUN_ID"  # shared by a run's controller and its xdist workers
