@@ -9,11 +9,45 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LABEL = "io.modskel.harness"
+
+
+def interrupt_tox(
+    project: Path,
+    env: str,
+    started: Callable[[], bool],
+    signum: int,
+    *posargs: str,
+    settle: float = 0,
+) -> tuple[int, str]:
+    """Run ``tox -e env`` in its own process group; signal it ``settle`` s after ``started()``.
+
+    The group is what a Ctrl-C in a terminal reaches. Returns the exit code and output.
+    """
+    cmd = [str(BIN / "tox"), "-e", env, *(["--", *posargs] if posargs else [])]
+    run = subprocess.Popen(
+        cmd,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not started() and run.poll() is None:
+        assert time.monotonic() < deadline, f"tox -e {env}: nothing started in 120 s"
+        time.sleep(0.2)
+    time.sleep(settle)
+    os.killpg(run.pid, signum)
+    output, _ = run.communicate(timeout=120)
+    return run.returncode, output
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import BIN, clone, containers_left, labelled_containers, tox
+from tests.helpers import clone, containers_left, interrupt_tox, labelled_containers, tox
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,19 +90,8 @@ def test_interrupted_run_removes_its_container(
     project = clone(container_project, tmp_path)
     tox(project, "integration", "--co", "-q")  # create the env first: interrupt the tests only
     before = set(labelled_containers())
-    run = subprocess.Popen(  # the terminal's process group, as a Ctrl-C reaches it
-        [str(BIN / "tox"), "-e", "integration"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    returncode, output = interrupt_tox(
+        project, "integration", lambda: bool(set(labelled_containers()) - before), signum
     )
-    deadline = time.monotonic() + 120
-    while not set(labelled_containers()) - before and run.poll() is None:
-        assert time.monotonic() < deadline, "no container started"
-        time.sleep(0.2)
-    os.killpg(run.pid, signum)
-    output, _ = run.communicate(timeout=120)
-    assert run.returncode != 0, output
+    assert returncode != 0, output
     assert containers_left(before) == set(), output

@@ -6,16 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.helpers import (
-    BIN,
     clone,
     guests_left,
+    interrupt_tox,
     qemu_guests,
     report,
     task_coverage,
@@ -96,22 +95,17 @@ def test_ctrl_c_during_boot_leaves_no_guest_and_no_overlay(
     project, basetemp = clone(default_project, tmp_path), tmp_path / "basetemp"
     tox(project, VM_ENV, "--co", "-q")  # create the env first: interrupt the boot only
     before = set(qemu_guests())
-    run = subprocess.Popen(  # the terminal's process group, as a Ctrl-C reaches it
-        [str(BIN / "tox"), "-e", VM_ENV, "--", "--basetemp", str(basetemp)],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+
+    returncode, output = interrupt_tox(
+        project,
+        VM_ENV,
+        lambda: bool(set(qemu_guests()) - before and overlays(basetemp)),
+        signal.SIGINT,
+        "--basetemp",
+        str(basetemp),
+        settle=2,  # mid-boot
     )
-    deadline = time.monotonic() + 120
-    while not (set(qemu_guests()) - before and overlays(basetemp)) and run.poll() is None:
-        assert time.monotonic() < deadline, "no guest started"
-        time.sleep(0.2)
-    time.sleep(2)  # mid-boot
-    os.killpg(run.pid, signal.SIGINT)
-    output, _ = run.communicate(timeout=120)
-    assert run.returncode != 0, output
+    assert returncode != 0, output
     assert guests_left(before) == set(), output
     assert overlays(basetemp) == [], output
 

@@ -82,20 +82,6 @@ def given_hosts(config: pytest.Config) -> str:
     return str(config.getoption("hosts", None) or os.environ.get("MODSKEL_HOSTS", ""))
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """Say which accelerator VMs will use, and why (integration runs only)."""
-    if config.args and all("unit" in arg for arg in config.args):
-        return None
-    try:
-        platforms = select(load_platforms(), config.getoption("platforms"))
-        if given_hosts(config) or not any(p.kind == "vm" for p in platforms):
-            return None
-        how, why = qemu.accel()
-    except HarnessError:
-        return None  # reported once, by collection or pre-flight
-    return f"modskel: virtual machines use {how.upper()} ({why})"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep each platform's tests on one xdist worker (with ``--dist loadgroup``)."""
     for item in items:
@@ -120,11 +106,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"modskel: {platform_id}: {figures}")
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Add each verify test's time to its platform's figures."""
-    if report.when == "call" and "test_role" in report.nodeid and "[" in report.nodeid:
-        phases = TIMINGS.setdefault(report.nodeid.rsplit("[", 1)[1].rstrip("]"), {})
-        phases["verify"] = phases.get("verify", 0.0) + report.duration
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Add each verify test's time (a test using ``host``) to its platform's figures."""
+    started = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        if (platform := _platform_of(item)) is not None and "host" in item.fixturenames:
+            phases = TIMINGS.setdefault(platform.id, {})
+            phases["verify"] = phases.get("verify", 0.0) + time.monotonic() - started
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -162,9 +153,15 @@ def role() -> Role:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Remember the platforms the selected tests use, for the pre-flight check."""
+    """Remember the platforms the selected tests use; say how VMs among them will run."""
     used = {id(p): p for item in session.items if (p := _platform_of(item)) is not None}
     session.config.stash[SELECTED] = list(used.values())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not any(p.kind == "vm" for p in used.values()):
+        return
+    with contextlib.suppress(HarnessError):  # pre-flight reports a bad setting once
+        how, why = qemu.accel()
+        reporter.write_line(f"modskel: virtual machines use {how.upper()} ({why})")
 
 
 @pytest.fixture(scope="session")

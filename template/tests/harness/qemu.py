@@ -32,7 +32,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -103,16 +103,16 @@ def resolve(platform: Platform) -> Boot:
         disk = _download(platform.image)
     else:
         disk = Path(platform.image).expanduser()
-    missing = [p for p in (platform.image, platform.kernel, platform.initrd) if p and "://" not in p
-               and not Path(p).expanduser().is_file()]  # fmt: skip
+    kernel, initrd = (
+        Path(p).expanduser() if p else None for p in (platform.kernel, platform.initrd)
+    )
+    missing = [path for path in (disk, kernel, initrd) if path and not path.is_file()]
     if missing:
         msg = (
             f"VM image file {missing[0]} of {platform.id} not found: "
             "fix the path in tests/integration/platforms.yml or use built:<suite>"
         )
         raise HarnessError(msg)
-    kernel = Path(platform.kernel).expanduser() if platform.kernel else None
-    initrd = Path(platform.initrd).expanduser() if platform.initrd else None
     return Boot(disk, kernel, initrd)
 
 
@@ -260,9 +260,8 @@ def booted(platform: Platform, workdir: Path, session: Session) -> Iterator[SshT
     seed_iso(seed, key.with_suffix(".pub").read_text().strip(), platform.id)
     make_overlay(boot.disk, overlay)
     port, log = free_port(), overlay.with_suffix(".log")
-    address, config = Address("127.0.0.1", "root", port, str(key)), workdir / "ssh_config"
-    config.write_text(address.config(platform.id), encoding="utf-8")
-    target = SshTarget(platform.id, config, address, python="/usr/bin/python3")
+    address = Address("127.0.0.1", "root", port, str(key))
+    target = replace(SshTarget.configured(platform.id, address, workdir), python="/usr/bin/python3")
     with log.open("wb") as err:
         proc = subprocess.Popen(  # noqa: S603 - fixed binary, arguments as a list
             qemu_command(boot, overlay, seed, port, name),

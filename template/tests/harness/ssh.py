@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from harness.ansible import ansible_bin
 from harness.errors import HarnessError
 from harness.platforms import Platform
 from harness.targets import Session
@@ -63,10 +64,9 @@ class Address:
         """Return an ssh_config block that makes ``alias`` reach this machine."""
         lines = [f"Include {include.resolve()}"] if include else []
         lines += [f"Host {alias}", f"  HostName {self.host}"]
-        lines += [f"  User {self.user}"] * bool(self.user) + [f"  Port {self.port}"] * bool(
-            self.port
-        )
-        lines += [f"  IdentityFile {self.key}", "  IdentitiesOnly yes"] * bool(self.key)
+        lines += [f"  User {self.user}"] if self.user else []
+        lines += [f"  Port {self.port}"] if self.port else []
+        lines += [f"  IdentityFile {self.key}", "  IdentitiesOnly yes"] if self.key else []
         return "\n".join([*lines, *(f"  {o}" for o in OPTIONS), ""])
 
 
@@ -79,6 +79,15 @@ class SshTarget:
     address: Address
     python: str = "auto_silent"
     become: bool = False
+
+    @classmethod
+    def configured(
+        cls, alias: str, address: Address, workdir: Path, include: Path | None = None
+    ) -> SshTarget:
+        """Write ``workdir/ssh_config`` for ``address`` under ``alias``; return the target."""
+        config = workdir / "ssh_config"
+        config.write_text(address.config(alias, include), encoding="utf-8")
+        return cls(alias, config, address)
 
     def sh(self, command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run a shell command on the machine (as root when ``become``)."""
@@ -120,7 +129,7 @@ def parse_url(entry: str, key: str = "") -> Address:
 def from_inventory(path: Path, key: str = "") -> list[tuple[str, Address]]:
     """Read hosts and their ssh settings from an Ansible inventory file."""
     done = subprocess.run(  # noqa: S603 - fixed command, arguments as a list
-        [shutil.which("ansible-inventory") or "ansible-inventory", "-i", str(path), "--list"],
+        [ansible_bin("ansible-inventory"), "-i", str(path), "--list"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     hostvars = json.loads(done.stdout or "{}").get("_meta", {}).get("hostvars", {})
@@ -171,11 +180,9 @@ def preflight(platforms: list[Platform]) -> None:
 @contextmanager
 def reached(platform: Platform, workdir: Path, session: Session) -> Iterator[SshTarget]:  # noqa: ARG001
     """Reach a given machine; it is neither created nor destroyed."""
-    address = parse_url(platform.image, platform.key)
     include = os.environ.get(CONFIG_VAR)
-    config = workdir / "ssh_config"
-    config.write_text(address.config(platform.id, include and Path(include)), encoding="utf-8")
-    target = SshTarget(platform.id, config, address)
+    address = parse_url(platform.image, platform.key)
+    target = SshTarget.configured(platform.id, address, workdir, include and Path(include))
     if (problem := wait_for_ssh(target)) is not None:
         msg = (
             f"cannot log in to {platform.id} over ssh ({problem}): "

@@ -98,12 +98,14 @@ def _run(cmd: list[str], what: str) -> None:
         raise HarnessError(msg)
 
 
-def _configure(root: Path) -> None:
-    for relative, text in FILES.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.unlink(missing_ok=True)  # resolv.conf may be a dangling link
-        target.write_text(text, encoding="utf-8")
+def _configure(root: Path, staged: Path) -> None:
+    for relative, text in FILES.items():  # written as root: the tree is root's
+        source = staged / relative.replace("/", "_")
+        source.write_text(text, encoding="utf-8")
+        _run(
+            ["install", "-D", "-m", "0644", str(source), str(root / relative)], f"write {relative}"
+        )
+        source.unlink()
     systemctl = ["chroot", str(root), "systemctl", "--quiet"]
     _run([*systemctl, "enable", *ENABLE], "enable the network")
     _run([*systemctl, "mask", *MASK], "mask cloud-init's unused stages")
@@ -130,8 +132,8 @@ def build(suite: str) -> BuiltImage:
         _run([*apt, "update"], "update the package lists")
         _run([*apt, "install", "--no-install-recommends", *APT_PACKAGES], "install cloud-init")
         _run([*apt, "clean"], "clean the package cache")
-        _configure(root)
-        for name in ("vmlinuz", "initrd.img"):  # root-only files: copy as root, readable
+        _configure(root, staged)
+        for name in ("vmlinuz", "initrd.img"):  # copied as root, left readable
             newest = str(max((root / "boot").glob(f"{name}-*")))
             _run(["install", "-m", "0644", newest, str(staged / name)], f"copy out {name}")
         disk = staged / "disk.raw"
