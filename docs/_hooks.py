@@ -10,6 +10,8 @@ import yaml
 MATRIX = Path(__file__).resolve().parent.parent / "matrix"
 MARKER = "<!-- generated: platforms table -->"
 CELLS_MARKER = "<!-- generated: support matrix -->"
+DRIVERS_MARKER = "<!-- generated: drivers table -->"
+COMMANDS_MARKER = "<!-- generated: commands table -->"
 
 
 def _load(axis: str) -> Any:  # noqa: ANN401 - YAML data
@@ -57,6 +59,32 @@ def platforms_table() -> str:
     return "\n".join(lines)
 
 
+def drivers_table() -> str:
+    """Render the harness's driver registry (entry points) as a Markdown table."""
+    from pytest_modskel.drivers import registry  # noqa: PLC0415 - only for that page
+
+    lines = ["| Kind | What it starts |", "| --- | --- |"]
+    lines += [f"| `{kind}` | {driver.summary} |" for kind, driver in registry().items()]
+    return "\n".join(lines)
+
+
+def commands_table() -> str:
+    """Render the ``modskel`` command registry as a Markdown table."""
+    from pytest_modskel.commands import COMMANDS  # noqa: PLC0415 - only for that page
+
+    lines = ["| Command | What it does |", "| --- | --- |"]
+    lines += [f"| `modskel {name}` | {command.summary} |" for name, command in COMMANDS.items()]
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown: str, **_: Any) -> str:  # noqa: ANN401 - mkdocs hook signature
-    """Replace the marker with the table."""
-    return markdown.replace(MARKER, platforms_table()).replace(CELLS_MARKER, cells_table())
+    """Replace each marker with its table."""
+    for marker, table in (
+        (MARKER, platforms_table),
+        (CELLS_MARKER, cells_table),
+        (DRIVERS_MARKER, drivers_table),
+        (COMMANDS_MARKER, commands_table),
+    ):
+        if marker in markdown:
+            markdown = markdown.replace(marker, table())
+    return markdown

@@ -11,21 +11,28 @@ from typing import Any
 import pytest
 from copier import run_copy
 
-from tests.helpers import BIN, REPO, containers_left, git, labelled_containers
+from tests.helpers import BIN, REPO, build_harness, containers_left, git, labelled_containers
 
 Generate = Callable[..., Path]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def sealed_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Give git a throw-away identity and no user or system config."""
+def sealed_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Give git a throw-away identity and no user or system config; serve the harness wheel.
+
+    Generated projects pin ``pytest-modskel``; uv finds it in a folder holding the
+    wheel built from this work tree (a new folder per session, so uv's cache never
+    serves an older build of the same version).
+    """
     home = tmp_path_factory.mktemp("gitconfig")
     config = home / "gitconfig"
     config.write_text("[user]\n\tname = modskel tests\n\temail = tests@modskel.invalid\n")
+    wheels = build_harness(tmp_path_factory.mktemp("wheels"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GIT_CONFIG_GLOBAL", str(config))
         mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
         mp.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")
+        mp.setenv("UV_FIND_LINKS", str(wheels))
         yield
 
 

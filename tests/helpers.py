@@ -50,6 +50,13 @@ def interrupt_tox(
     return run.returncode, output
 
 
+def build_harness(out: Path, source: Path = REPO / "pytest-modskel") -> Path:
+    """Build a wheel (default: pytest-modskel from the work tree) into ``out``; return ``out``."""
+    cmd = ["uv", "build", "--quiet", "--wheel", "--out-dir", str(out), str(source)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` and return its output."""
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
@@ -99,10 +106,10 @@ def containers_left(before: set[str], wait: float = 30) -> set[str]:
 def add_platform(
     project: Path, platform_id: str, image: str = "docker.io/library/debian:bookworm"
 ) -> None:
-    """Add a platform on an image the tests have: parallel runs must not clash."""
-    platforms = project / "tests" / "integration" / "platforms.yml"
-    extra = f"- id: {platform_id}\n  name: {platform_id}\n  image: {image}\n  bootstrap: apt\n"
-    platforms.write_text(platforms.read_text() + extra)
+    """Add a platform as an author does, in pyproject.toml (parallel runs must not clash)."""
+    pyproject = project / "pyproject.toml"
+    extra = f'\n[tool.modskel.platforms.{platform_id}]\nimage = "{image}"\n'
+    pyproject.write_text(pyproject.read_text() + extra)
 
 
 def qemu_guests() -> list[str]:
@@ -127,16 +134,11 @@ def guests_left(before: set[str], wait: float = 30) -> set[str]:
     return left
 
 
-TASK_COVERAGE = ["-m", "harness.task_coverage"]
-
-
 def task_coverage(project: Path, env: str = "integration") -> subprocess.CompletedProcess[str]:
-    """Run the project's task coverage report with the Python of one of its tox envs."""
-    python = project / ".tox" / env / "bin" / "python"
+    """Run the project's task coverage report (``modskel coverage``) from one of its tox envs."""
     return subprocess.run(
-        [str(python), *TASK_COVERAGE],
+        [str(project / ".tox" / env / "bin" / "modskel"), "coverage"],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": str(project / "tests")},
         capture_output=True,
         text=True,
         check=False,

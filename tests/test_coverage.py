@@ -85,12 +85,29 @@ def test_platforms_taking_different_branches_merge_to_the_union(
     )
     assert tox(project, "integration", "-n", "2", "--dist", "loadgroup").returncode == 0
     assert sorted(p.name for p in (project / ".task-coverage").iterdir()) == [
-        "debian12.jsonl",
-        "otherdeb.jsonl",
+        "debian12.json",
+        "otherdeb.json",
     ]
     done = task_coverage(project)
     assert done.returncode == 0, done.stdout
     assert (report(project)["executed"], report(project)["total"]) == (9, 9)
+    # A platform the author removes no longer counts.
+    pyproject = project / "pyproject.toml"
+    added = '\n[tool.modskel.platforms.otherdeb]\nimage = "docker.io/library/debian:bookworm"\n'
+    pyproject.write_text(pyproject.read_text().replace(added, ""))
+    done = task_coverage(project)
+    assert done.returncode == 1, done.stdout
+    assert "left out otherdeb.json: otherdeb is no longer a platform" in done.stdout
+    assert (report(project)["executed"], report(project)["total"]) == (8, 9)
+    # Results recorded before the task files changed (lines may have moved) no longer count.
+    tasks = project / "tasks" / "main.yml"
+    tasks.write_text("# moved every line down\n" + tasks.read_text())
+    done = task_coverage(project)
+    assert (
+        "left out debian12.json: tasks/ or handlers/ changed since that run: "
+        "rerun tox -e integration-debian12" in done.stdout
+    )
+    assert report(project)["executed"] == 0
 
 
 @pytest.mark.slow
@@ -111,15 +128,21 @@ def test_deleting_a_unit_test_fails_python_coverage(default_project: Path, tmp_p
     [
         (
             "- name: x\n  bad: [unclosed\n",
-            r"error: tasks/broken.yml:3: not valid YAML \(.*\): fix the file",
+            r"modskel coverage: error: tasks/broken.yml:3: not valid YAML \(.*\): fix the file",
         ),
         (
             "name: a mapping\n",
-            r"error: tasks/broken.yml: expected a list of tasks, found dict: fix the file",
+            (
+                r"modskel coverage: error: tasks/broken.yml: "
+                r"expected a list of tasks, found dict: fix the file"
+            ),
         ),
         (
             "- just a string\n",
-            r"error: tasks/broken.yml: a task must be a mapping, found 'just a string'",
+            (
+                r"modskel coverage: error: tasks/broken.yml: "
+                r"a task must be a mapping, found 'just a string'"
+            ),
         ),
     ],
     ids=["invalid-yaml", "not-a-list", "not-a-mapping"],

@@ -72,9 +72,9 @@ def test_images_command_names_the_problem(capsys: pytest.CaptureFixture[str]) ->
 
 
 def harness_messages() -> list[str]:
-    """Return the fixed text of every message the generated harness can print."""
+    """Return the fixed text of every message the harness package can print."""
     fragments = []
-    for source in (REPO / "template" / "tests" / "harness").glob("*.py"):
+    for source in (REPO / "pytest-modskel" / "src").rglob("*.py"):
         text = source.read_text()
         for match in re.finditer(
             r'(?:msg = \(?|pytest\.fail\(\n?\s*)((?:\s*f?"[^"\n]*"\n?)+)', text

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import signal
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import clone, containers_left, interrupt_tox, labelled_containers, tox
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from tests.helpers import (
+    build_harness,
+    clone,
+    containers_left,
+    interrupt_tox,
+    labelled_containers,
+    tox,
+)
 
 pytestmark = [
     pytest.mark.integration,
@@ -95,3 +100,70 @@ def test_interrupted_run_removes_its_container(
     )
     assert returncode != 0, output
     assert containers_left(before) == set(), output
+
+
+DRIVER_PACKAGE = '''\
+"""A third-party modskel driver: kind "box", a podman container started its own way."""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from pytest_modskel.drivers import container
+from pytest_modskel.drivers.base import Driver
+
+
+def _log(line):
+    with Path(os.environ["MODSKEL_BOX_LOG"]).open("a") as log:
+        log.write(line + "\\n")
+
+
+def preflight(platforms):
+    _log("preflight " + ",".join(p.id for p in platforms))
+
+
+@contextmanager
+def started(platform, workdir, session):
+    _log("start " + platform.id)
+    with container.started(platform, workdir, session) as box:
+        yield box
+    _log("removed " + platform.id)
+
+
+DRIVER = Driver(summary="a box from a third party", preflight=preflight, start=started)
+'''
+DRIVER_PYPROJECT = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "modskel-box"
+version = "1.0"
+dependencies = ["pytest-modskel"]
+
+[project.entry-points."modskel.drivers"]
+box = "modskel_box:DRIVER"
+"""
+
+
+def test_third_party_driver_is_picked_by_kind(container_project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "modskel-box"
+    source.mkdir()
+    (source / "modskel_box.py").write_text(DRIVER_PACKAGE)
+    (source / "pyproject.toml").write_text(DRIVER_PYPROJECT)
+    build_harness(Path(os.environ["UV_FIND_LINKS"]), source)  # beside pytest-modskel's wheel
+    project = clone(container_project, tmp_path)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    text = text.replace("integration = [\n", 'integration = [\n  "modskel-box==1.0",\n')
+    box = (
+        '[tool.modskel.platforms.boxed]\nkind = "box"\nimage = "docker.io/library/debian:bookworm"'
+    )
+    pyproject.write_text(f"{text}\n{box}\n")
+    log = tmp_path / "box.log"
+    done = tox(project, "integration", "--platforms", "boxed", MODSKEL_BOX_LOG=str(log))
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "5 passed" in done.stdout
+    assert "modskel: boxed: start " in done.stdout
+    assert log.read_text().splitlines() == ["preflight boxed", "start boxed", "removed boxed"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,7 +15,7 @@ from tests.helpers import REPO
 from tools import refresh_ansible_core as refresh
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Callable, Iterator
 
 RECORDED = REPO / "tests" / "data" / "ansible-core-index.json"
 
@@ -72,14 +75,96 @@ def test_unreadable_index_names_the_fix(capsys: pytest.CaptureFixture[str], tmp_
         refresh.fetch("http://127.0.0.1:9/")
 
 
+@pytest.fixture
+def served_index(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bytes, int], str]]:
+    """Return a function that serves ``body`` with ``status`` as the default index URL."""
+    servers: list[HTTPServer] = []
+    monkeypatch.setenv("no_proxy", "*")  # 127.0.0.1 is reached directly, never via a proxy
+
+    def serve(body: bytes, status: int = 200) -> str:
+        class Index(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: object) -> None:
+                """Keep the server's request log out of the command's stderr."""
+
+        server = HTTPServer(("127.0.0.1", 0), Index)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_port}/pypi/ansible-core/json"
+        monkeypatch.setattr(refresh, "INDEX_URL", url)
+        return url
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+OUT_OF_DATE = "ansible_core.yml is out of date: run `python -m tools.refresh_ansible_core`.\n"
+
+
+@pytest.mark.parametrize(
+    ("releases", "code", "out"),
+    [
+        pytest.param({}, 0, "", id="recorded-index-no-drift"),
+        pytest.param(
+            {"2.22.0": ">=3.13"},
+            1,
+            "2.22: new series, Pythons 3.13\n" + OUT_OF_DATE,
+            id="new-series-drifts",
+        ),
+        pytest.param(
+            {"2.21.99": ">=3.13"},
+            1,
+            "2.21: Pythons 3.12, 3.13 -> 3.13\n" + OUT_OF_DATE,
+            id="dropped-python-drifts",
+        ),
+    ],
+)
+def test_check_reads_the_default_index_url(
+    matrix_copy: Path,
+    tmp_path: Path,
+    served_index: Callable[[bytes, int], str],
+    capsys: pytest.CaptureFixture[str],
+    releases: dict[str, str],
+    code: int,
+    out: str,
+) -> None:
+    before = matrix_copy.read_text()
+    served_index(Path(index_with(tmp_path, releases)).read_bytes(), 200)
+    assert refresh.main(["--check"]) == code
+    assert capsys.readouterr() == (out, "")
+    assert matrix_copy.read_text() == before
+
+
+def test_failing_index_url_exits_2_and_names_the_fix(
+    matrix_copy: Path,
+    served_index: Callable[[bytes, int], str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = matrix_copy.read_text()
+    url = served_index(b"unavailable", 503)
+    assert refresh.main(["--check"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"error: cannot read the index at {url} (HTTP Error 503: ")
+    assert err.endswith("): check the network or pass --index FILE\n")
+    assert matrix_copy.read_text() == before
+
+
 @pytest.mark.network
-@pytest.mark.usefixtures("matrix_copy")
-def test_live_index_can_be_checked(capsys: pytest.CaptureFixture[str]) -> None:
+def test_live_index_has_every_series_of_the_matrix() -> None:
     try:
         index = refresh.fetch(refresh.INDEX_URL)
     except refresh.RefreshError as error:
         pytest.skip(f"package index unreachable: {error}")
-    assert refresh.latest_requires_python(index)["2.19"].startswith(">=3.")
-    assert refresh.main(["--check"]) in (0, 1)
-    out = capsys.readouterr().out
-    assert all(": " in line for line in out.splitlines())
+    specs = refresh.latest_requires_python(index)
+    series = [row["version"] for row in yaml.safe_load(refresh.TARGET.read_text())]
+    assert [s for s in series if s not in specs] == []
+    assert {s: specs[s] for s in series if not specs[s].startswith(">=3.")} == {}

@@ -96,6 +96,9 @@ def test_two_platforms_run_in_parallel(container_project: Path, tmp_path: Path) 
     done = tox(project, "integration", "-n", "2", "--dist", "loadgroup")
     assert done.returncode == 0, done.stdout[-3000:]
     assert "10 passed" in done.stdout
+    # figures gathered in the workers reach the controller's summary
+    assert "modskel: debian12: start " in done.stdout
+    assert "modskel: debian12b: start " in done.stdout
 
 
 def test_killed_xdist_worker_leaves_no_container(container_project: Path, tmp_path: Path) -> None:
@@ -134,3 +137,18 @@ def test_killed_xdist_worker_leaves_no_container(container_project: Path, tmp_pa
             if run.poll() is None:
                 os.killpg(run.pid, signal.SIGTERM)
                 run.wait(timeout=60)
+
+
+def test_a_platform_that_cannot_start_fails_alone(container_project: Path, tmp_path: Path) -> None:
+    empty = "localhost/modskel-tests/empty:latest"  # an image with no `sleep` to run
+    if subprocess.run(["podman", "image", "exists", empty], check=False).returncode != 0:
+        tar = subprocess.run(
+            ["tar", "-cf", "-", "-T", "/dev/null"], capture_output=True, check=True
+        )
+        subprocess.run(["podman", "import", "-q", "-", empty], input=tar.stdout, check=True)
+    project = clone(container_project, tmp_path)
+    add_platform(project, "empty", empty)
+    done = tox(project, "integration")
+    assert done.returncode != 0
+    assert "5 passed, 5 errors" in done.stdout, done.stdout[-3000:]
+    assert f"empty: could not start {empty} with podman" in done.stdout

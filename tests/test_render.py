@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import tomllib
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -40,7 +41,6 @@ ROLE_LAYOUT = [
     ".copier-answers.yml",
     "tests/integration/converge.yml",
     "tests/integration/test_role.py",
-    "tests/harness/plugin.py",
 ]
 
 
@@ -118,6 +118,21 @@ def test_tool_versions_come_from_one_source(generate: Generate) -> None:
         assert f"{tool}=={pins[tool]}" in pre_commit
     assert "check-merge-conflict --assume-in-merge" in pre_commit
     assert "repo: local" in pre_commit
+    harness = f"pytest-modskel=={pins['pytest-modskel']}"
+    groups = tomllib.loads(pyproject)["dependency-groups"]
+    assert groups["harness"] == [harness]  # one exact pin; the other groups include it
+    assert not (project / "tests" / "harness").exists()
+    assert not (project / "tests" / "conftest.py").exists()
+
+
+def test_pytest_options_disable_only_plugins_that_exist(generate: Generate) -> None:
+    addopts = tomllib.loads((generate() / "pyproject.toml").read_text())["tool"]["pytest"][
+        "ini_options"
+    ]["addopts"]
+    disabled = [opt.removeprefix("no:") for opt in addopts if opt.startswith("no:")]
+    plugins = {e.name for e in entry_points(group="pytest11")} | {"cacheprovider"}
+    assert [name for name in disabled if name not in plugins] == []
+    assert "pytest11.testinfra" not in disabled  # the harness needs testinfra's --hosts
 
 
 @pytest.mark.parametrize("license_id", [row["id"] for row in LICENSES], ids=str)

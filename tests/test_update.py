@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -30,9 +28,8 @@ Project: TypeAlias = Callable[..., Path]
 
 def conflicts(project: Path) -> subprocess.CompletedProcess[str]:
     """Run the project's own conflict check (the first command of ``tox -e lint``)."""
-    env = {**os.environ, "PYTHONPATH": str(project / "tests")}
-    cmd = [sys.executable, "-m", "harness.conflicts"]
-    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, check=False)
+    cmd = [str(BIN / "modskel"), "conflicts"]
+    return subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +107,8 @@ def test_author_edits_survive_and_template_changes_arrive(project_at: Project) -
         tasks.read_text() + "\n- name: Author's own task\n  ansible.builtin.debug:\n    msg: hi\n"
     )
     edit(project, "defaults/main.yml", "_port: 8080", "_port: 9999")
-    (project / "tox.ini").write_text(
-        (project / "tox.ini").read_text() + "\n[testenv:mine]\ncommands = true\n"
-    )
+    # Between two sections this release leaves alone (it changed the last one, clean).
+    edit(project, "tox.ini", "[testenv:docs]", "[testenv:mine]\ncommands = true\n\n[testenv:docs]")
     (project / "tests" / "unit" / "test_mine.py").write_text("def test_mine() -> None:\n    pass\n")
     pyproject = project / "pyproject.toml"
     # Next to [project], away from what the template changes (its end is not: both append).
@@ -128,7 +124,9 @@ def test_author_edits_survive_and_template_changes_arrive(project_at: Project) -
     assert (project / "tests" / "unit" / "test_mine.py").exists()
     assert '[tool.mine]\nkeep = "me"' in pyproject.read_text()
     assert "pytest-xdist" in pyproject.read_text()
-    assert (project / "tests" / "harness" / "conflicts.py").exists()  # a new file
+    assert not (project / "tests" / "harness").exists()  # the vendored harness is gone
+    assert not (project / "tests" / "conftest.py").exists()  # the plugin loads itself
+    assert "pytest-modskel==" in pyproject.read_text()  # the package instead
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["ci_providers"] == ["github", "gitlab"]  # the answer renamed by migration
     assert "ci" not in answers
@@ -180,14 +178,14 @@ def test_update_check_reports_drift_then_nothing(project_at: Project) -> None:
     project = project_at(NEXT)
     behind = tox(project, "update-check")
     assert behind.returncode == 1, behind.stdout[-2000:]
-    assert f"behind: generated from {NEXT}" in behind.stdout
-    assert f"is at {NEWER}" in behind.stdout
+    # copier's own version numbers (PEP 440, from the tags)
+    assert f"behind: generated from {NEXT[1:]}, the template is at {NEWER[1:]}." in behind.stdout
     assert "change  .gitignore" in behind.stdout
     assert git(project, "status", "--porcelain") == ""  # the trial ran in a clone
     update(project, NEWER)
     current = tox(project, "update-check")
     assert current.returncode == 0, current.stdout[-2000:]
-    assert f"up to date: generated from {NEWER}" in current.stdout
+    assert f"up to date: generated from {NEWER[1:]}" in current.stdout
 
 
 def load_migration() -> Any:  # noqa: ANN401 - a module
@@ -251,3 +249,40 @@ def test_renamed_author_file_keeps_its_edits_via_migration(released: Path, tmp_p
     run_update(project, defaults=True, unsafe=True, vcs_ref="v99.2.0", quiet=True, overwrite=True)
     assert not (project / "tests" / "integration" / "test_role.py").exists()
     assert "def test_mine" in (project / "tests" / "integration" / "test_verify.py").read_text()
+
+
+def copier_update(project: Path, version: str = NEXT) -> subprocess.CompletedProcess[str]:
+    """Commit the author's edits and run the ``copier update`` CLI, as a user would."""
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "author edits", "--allow-empty")
+    cmd = [str(BIN / "copier"), "update", "--defaults", "--trust", "--vcs-ref", version]
+    return subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.slow
+def test_vendored_harness_is_removed_and_an_edited_file_kept(project_at: Project) -> None:
+    project = project_at(RELEASES[0]["version"])
+    plugin = project / "tests" / "harness" / "plugin.py"
+    edited = plugin.read_text() + "\n# our team's tweak\n"
+    plugin.write_text(edited)
+    done = copier_update(project)
+    assert done.returncode == 0, done.stderr[-2000:]
+    kept = project / "harness-edits" / "tests" / "harness" / "plugin.py.edited"
+    assert kept.read_text() == edited  # not lost
+    said = [line for line in done.stderr.splitlines() if line.startswith("modskel migration:")]
+    kept_line = (
+        "modskel migration: tests/harness/plugin.py: you had edited it; kept as "
+        "harness-edits/tests/harness/plugin.py.edited (the harness is now the pytest-modskel "
+        "package: port your change)"
+    )
+    repointed = (
+        "modskel migration: tests/unit/test_templates.py: now imports the harness from the "
+        "pytest-modskel package"
+    )
+    assert said == [kept_line, repointed]
+    assert not (project / "tests" / "harness").exists()
+    assert not (project / "tests" / "conftest.py").exists()
+    templates_test = (project / "tests" / "unit" / "test_templates.py").read_text()
+    assert "from pytest_modskel.compat import PROJECT_ROOT, Role, ansible_bin" in templates_test
+    gates = tox(project, "lint,unit")
+    assert gates.returncode == 0, gates.stdout[-3000:]

@@ -61,9 +61,9 @@ def test_container_and_vm_pass_and_their_task_coverage_merges(
     statuses = {
         kind: {
             row["task"].rsplit(" : ", 1)[-1]: row["status"]
-            for row in map(
-                json.loads, (project / ".task-coverage" / f"{kind}.jsonl").read_text().splitlines()
-            )
+            for row in json.loads((project / ".task-coverage" / f"{kind}.json").read_text())[
+                "results"
+            ]
         }
         for kind in ("debian12", "debian12-vm")
     }
@@ -116,12 +116,10 @@ def test_ssh_driver_converges_and_verifies_a_given_machine(
 ) -> None:
     project = clone(default_project, tmp_path)
     tox(project, VM_ENV, "--co", "-q")
-    python = project / ".tox" / VM_ENV / "bin" / "python"
-    env = {**os.environ, "PYTHONPATH": str(project / "tests")}
+    modskel = project / ".tox" / VM_ENV / "bin" / "modskel"
     up = subprocess.Popen(  # a VM the test owns: the ssh driver must not start or stop it
-        [str(python), "-m", "harness.qemu", "up", "debian12-vm"],
+        [str(modskel), "vm", "up", "debian12-vm"],
         cwd=project,
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -204,11 +202,12 @@ def test_missing_qemu_gets_one_line(default_project: Path, tmp_path: Path) -> No
 
 def test_missing_vm_image_gets_one_line(default_project: Path, tmp_path: Path) -> None:
     project = clone(default_project, tmp_path)
-    platforms = project / "tests" / "integration" / "platforms.yml"
-    platforms.write_text(platforms.read_text().replace("built:bookworm", "/srv/none/debian.qcow2"))
+    pyproject = project / "pyproject.toml"
+    override = '\n[tool.modskel.platforms.debian12-vm]\nimage = "/srv/none/debian.qcow2"\n'
+    pyproject.write_text(pyproject.read_text() + override)
     done = tox(project, VM_ENV)
     assert done.returncode != 0
     assert (
         "VM image file /srv/none/debian.qcow2 of debian12-vm not found: fix the path in "
-        "tests/integration/platforms.yml or use built:<suite>" in done.stdout
+        "[tool.modskel.platforms] of pyproject.toml or use built:<suite>" in done.stdout
     )

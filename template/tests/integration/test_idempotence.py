@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.plugin import Converge, assert_idempotent
+from pytest_modskel import Converge, assert_idempotent
 
 
 def test_converge_ran_tasks(converge: Converge) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from pytest_modskel.commands.docs import readme_table, variables_table
 
-from harness.ansible import PROJECT_ROOT
-from harness.docs import BEGIN, END, variables_table
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def load(relative: str) -> Any:  # noqa: ANN401 - any YAML document
-    return yaml.safe_load((PROJECT_ROOT / relative).read_text(encoding="utf-8"))
+    return yaml.safe_load((ROOT / relative).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,6 @@ def test_argument_specs_reject_bad_values(options: dict[str, Any], suffix: str, 
 
 
 def test_readme_lists_every_variable() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    current = readme.partition(BEGIN)[2].partition(END)[0].strip()
-    assert current == variables_table(), "README variables table is stale: run `tox -e docs`"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stale = "README variables table is stale: run `tox -e docs`"
+    assert readme_table(readme) == variables_table(ROOT), stale

@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from harness.ansible import PROJECT_ROOT, Role, ansible_bin, ansible_env
+from pytest_modskel import Project, ansible_bin, ansible_env
 
 
-def test_converge_playbook_passes_syntax_check(tmp_path: Path) -> None:
-    playbook = PROJECT_ROOT / "tests" / "integration" / "converge.yml"
+def test_converge_playbook_passes_syntax_check(modskel_project: Project, tmp_path: Path) -> None:
+    playbook = str(modskel_project.converge_playbook)
     proc = subprocess.run(  # noqa: S603 - fixed command
-        [ansible_bin("ansible-playbook"), "--syntax-check", "-i", "localhost,", str(playbook)],
-        env=ansible_env(tmp_path, Role.from_meta()),
+        [ansible_bin("ansible-playbook"), "--syntax-check", "-i", "localhost,", playbook],
+        env=ansible_env(modskel_project, tmp_path),
         capture_output=True,
         text=True,
         check=False,

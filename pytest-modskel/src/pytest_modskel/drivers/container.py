@@ -1,0 +1,192 @@
+"""The container driver: podman or docker, and the lifecycle of one test container.
+
+``modskel clean`` removes every container the harness labelled (left behind by
+a killed machine, say).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_modskel.drivers.base import Driver, Session
+from pytest_modskel.errors import ConfigError, SetupError
+from pytest_modskel.text import last_line
+
+if TYPE_CHECKING:
+    from testinfra.host import Host
+
+    from pytest_modskel.platforms import Platform
+
+ENV_VAR = "MODSKEL_ENGINE"
+LABEL = "io.modskel.harness"
+RUN_LABEL = "io.modskel.run"  # one test run: the controller and all its xdist workers
+_LIVE: dict[str, Engine] = {}  # containers this process started and has not removed
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A container engine CLI and how Ansible and testinfra reach its containers."""
+
+    binary: str
+    ansible_connection: str
+    testinfra_backend: str
+    remove_args: tuple[str, ...]
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Run the engine CLI with ``args``; never raises on a non-zero exit."""
+        return subprocess.run(
+            [self.binary, *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def problem(self) -> str | None:
+        """Return why this engine cannot run containers here, or None if it can."""
+        if shutil.which(self.binary) is None:
+            return f"{self.binary} is not installed"
+        try:
+            info = self.run("info", timeout=20)
+        except subprocess.TimeoutExpired:
+            return f"`{self.binary} info` did not answer in 20 s"
+        if info.returncode != 0:
+            return f"`{self.binary} info` failed ({last_line(info.stderr)})"
+        return None
+
+
+ENGINES: dict[str, Engine] = {
+    "podman": Engine("podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0")),
+    "docker": Engine("docker", "community.docker.docker", "docker", ("rm", "-f")),
+}
+
+
+def detect(env: Mapping[str, str] = os.environ) -> Engine:
+    """Return the engine named by MODSKEL_ENGINE, else the first that works."""
+    wanted = env.get(ENV_VAR, "").strip()
+    if wanted and wanted not in ENGINES:
+        msg = f"{ENV_VAR}={wanted!r} is not a known engine: set it to one of {', '.join(ENGINES)}"
+        raise ConfigError(msg)
+    candidates = [ENGINES[wanted]] if wanted else list(ENGINES.values())
+    problems = []
+    for engine in candidates:
+        problem = engine.problem()
+        if problem is None:
+            return engine
+        problems.append(problem)
+    msg = (
+        f"no container engine can run containers: {'; '.join(problems)}. "
+        f"Install podman (apt-get install podman) or start Docker, or set {ENV_VAR}"
+    )
+    raise SetupError(msg)
+
+
+def ensure_image(engine: Engine, image: str) -> None:
+    """Make sure ``image`` is present locally, pulling it if needed."""
+    if engine.run("image", "inspect", image).returncode == 0:
+        return
+    pull = engine.run("pull", "--quiet", image, timeout=600)
+    if pull.returncode != 0:
+        msg = (
+            f"image {image} is not available and `{engine.binary} pull` failed "
+            f"({last_line(pull.stderr)}): pull or import it, then rerun"
+        )
+        raise SetupError(msg)
+
+
+@dataclass(frozen=True)
+class Container:
+    """A running test container and the Python Ansible should use in it."""
+
+    engine: Engine
+    name: str
+    python: str = "auto_silent"
+
+    def sh(self, command: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run a shell command in the container."""
+        return self.engine.run("exec", self.name, "sh", "-c", command, timeout=timeout)
+
+    def with_python(self, python: str) -> Container:
+        """Return the same container, with Ansible using ``python``."""
+        return replace(self, python=python)
+
+    def inventory_line(self) -> str:
+        """Return this container's line in an Ansible INI inventory."""
+        return (
+            f"{self.name} ansible_connection={self.engine.ansible_connection} "
+            f"ansible_python_interpreter={self.python}"
+        )
+
+    def testinfra_host(self) -> Host:
+        """Return a testinfra host on this container."""
+        import testinfra  # noqa: PLC0415 - only integration tests need testinfra
+
+        return testinfra.get_host(f"{self.engine.testinfra_backend}://{self.name}")
+
+
+def remove_live() -> None:
+    """Remove every container this process started; safe to call more than once."""
+    for name, engine in list(_LIVE.items()):
+        engine.run(*engine.remove_args, name)
+        _LIVE.pop(name, None)
+
+
+# Last resort when the interpreter exits without unwinding (e.g. a broken pipe).
+atexit.register(remove_live)
+
+
+def preflight(platforms: list[Platform]) -> None:
+    """Check for an engine that runs containers and every platform's image."""
+    if platforms:
+        engine = detect()
+        for platform in platforms:
+            ensure_image(engine, platform.image)
+
+
+@contextmanager
+def started(platform: Platform, workdir: Path, session: Session) -> Iterator[Container]:  # noqa: ARG001
+    """The container driver: a labelled container of ``platform``, always removed."""
+    name = session.name(platform.id)
+    with running(detect(), platform.image, name, session.project, session.run_id) as box:
+        yield box
+
+
+@contextmanager
+def running(
+    engine: Engine, image: str, name: str, project: str = "", run_id: str = ""
+) -> Iterator[Container]:
+    """Start a labelled container from ``image``; always remove it afterwards."""
+    ensure_image(engine, image)
+    labels = ("--label", f"{LABEL}={project}", "--label", f"{RUN_LABEL}={run_id}")
+    _LIVE[name] = engine
+    try:
+        started = engine.run("run", "-d", "--name", name, *labels, image, "sleep", "infinity")
+        if started.returncode != 0:
+            msg = f"could not start {image} with {engine.binary}: {last_line(started.stderr)}"
+            raise SetupError(msg)
+        yield Container(engine, name)
+    finally:
+        engine.run(*engine.remove_args, name)
+        _LIVE.pop(name, None)
+
+
+def clean(engine: Engine, run_id: str = "") -> list[str]:
+    """Remove the harness's containers (of one run, if given); return their names."""
+    label = f"{RUN_LABEL}={run_id}" if run_id else LABEL
+    listed = engine.run("ps", "-a", "--filter", f"label={label}", "--format", "{{.Names}}")
+    names = listed.stdout.split()
+    for name in names:
+        engine.run(*engine.remove_args, name)
+    return names
+
+
+DRIVER = Driver(
+    summary="a podman or docker container, removed afterwards",
+    preflight=preflight,
+    start=started,
+    remove_live=remove_live,
+)

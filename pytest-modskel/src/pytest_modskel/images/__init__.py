@@ -1,0 +1,1 @@
+"""Machine images built offline from Debian's packages (debootstrap)."""

@@ -1,0 +1,156 @@
+"""The fixtures tests use: ``platform``, ``instance``, ``converge``, ``host``, ``systemd``.
+
+``platform`` is parametrized by the plugin over the selected platforms, one
+session-scoped machine each. A machine that fails to start fails the tests of
+its own platform; the other platforms go on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_modskel import drivers
+from pytest_modskel.commands import task_coverage
+from pytest_modskel.drivers.base import RUN_ENV, Session, Target
+from pytest_modskel.errors import ModskelError, SetupError
+from pytest_modskel.platforms import Platform
+from pytest_modskel.plugin.report import add_time, timed
+from pytest_modskel.plugin.state import PROJECT, SELECTED, platform_of
+from pytest_modskel.project import Project
+from pytest_modskel.runner.ansible import PlaybookRun, run_playbook
+from pytest_modskel.text import last_line
+
+if TYPE_CHECKING:
+    from testinfra.host import Host
+
+
+@dataclass(frozen=True)
+class Converge:
+    """The two converges of one platform: the second must change nothing."""
+
+    platform: Platform
+    target: Target
+    first: PlaybookRun
+    second: PlaybookRun
+
+
+@pytest.fixture(scope="session")
+def modskel_project(pytestconfig: pytest.Config) -> Project:
+    """The role project under test."""
+    return pytestconfig.stash[PROJECT]
+
+
+@pytest.fixture(scope="session")
+def preflight(pytestconfig: pytest.Config) -> None:
+    """Check every selected platform's driver, tools and image before any machine starts.
+
+    A failure stops the session with one line: nothing could run anyway.
+    """
+    try:
+        drivers.preflight(pytestconfig.stash.get(SELECTED, []))
+    except ModskelError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def ensure_python(target: Target, platform: Platform) -> Target:
+    """Install Python with the platform's bootstrap if missing; record its path."""
+    found = target.sh("command -v python3")
+    if found.returncode != 0:
+        boot = target.sh(platform.bootstrap_command)
+        if boot.returncode != 0:
+            msg = f"could not install Python on {platform.id}: {last_line(boot.stderr)}"
+            raise SetupError(msg)
+        found = target.sh("command -v python3")
+    # A known interpreter spares Ansible its discovery round trip on every run.
+    return target.with_python(found.stdout.strip() or "auto_silent")
+
+
+@pytest.fixture(scope="session")
+def instance(
+    preflight: None,  # noqa: ARG001 - pre-flight must pass first
+    platform: Platform,
+    modskel_project: Project,
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Target]:
+    """A machine of ``platform`` with Python, cleaned up afterwards."""
+    session = Session(modskel_project.role.name, os.environ[RUN_ENV])
+    workdir = tmp_path_factory.mktemp(f"machine-{platform.id}")
+    started = time.monotonic()
+    try:
+        with drivers.driver(platform).start(platform, workdir, session) as target:
+            ready = ensure_python(target, platform)
+            add_time(pytestconfig, platform.id, "start", time.monotonic() - started)
+            yield ready
+    except ModskelError as error:
+        msg = f"{platform.id}: {error}"
+        raise pytest.fail.Exception(msg, pytrace=False) from None
+
+
+@pytest.fixture(scope="session")
+def converge(
+    instance: Target,
+    platform: Platform,
+    modskel_project: Project,
+    pytestconfig: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Converge:
+    """Converge the role twice on ``instance``; fail if the first converge fails."""
+    workdir = tmp_path_factory.mktemp(f"converge-{platform.id}")
+    inventory = workdir / "inventory.ini"
+    inventory.write_text(f"{instance.inventory_line()}\n", encoding="utf-8")
+    with timed(pytestconfig, platform.id, "converge"):
+        first = run_playbook(modskel_project, inventory, workdir)
+    task_coverage.save(modskel_project, platform.id, first.results)
+    if first.returncode != 0:
+        pytest.fail(
+            f"converge failed on {platform.id}:\n{first.summary('failed', 'unreachable')}\n"
+            f"--- ansible-playbook output (last 40 lines) ---\n"
+            + "\n".join(first.output.splitlines()[-40:]),
+            pytrace=False,
+        )
+    with timed(pytestconfig, platform.id, "idempotence"):
+        second = run_playbook(modskel_project, inventory, workdir)
+    task_coverage.save(modskel_project, platform.id, first.results + second.results)
+    return Converge(platform, instance, first, second)
+
+
+@pytest.fixture
+def host(converge: Converge) -> Host:
+    """A testinfra host for the converged machine of this platform."""
+    return converge.target.testinfra_host()
+
+
+@pytest.fixture
+def systemd(platform: Platform) -> None:
+    """Skip a test on platforms where systemd is not PID 1 (containers)."""
+    if not platform.systemd:
+        pytest.skip(f"{platform.id} does not run systemd: checked on VM platforms")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Add each verify test's time (a test using ``host``) to its platform's figures."""
+    platform = platform_of(item)
+    if platform is None or "host" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    with timed(item.config, platform.id, "verify"):
+        return (yield)
+
+
+def assert_idempotent(result: Converge) -> None:
+    """Fail, naming every task, if the second converge changed or failed anything."""
+    __tracebackhide__ = True
+    bad = result.second.with_status("changed", "failed", "unreachable")
+    if bad or result.second.returncode != 0:
+        pytest.fail(
+            f"not idempotent on {result.platform.id}: the second converge changed or failed "
+            f"{len(bad)} task(s):\n{result.second.summary('changed', 'failed', 'unreachable')}",
+            pytrace=False,
+        )

@@ -1,0 +1,1 @@
+"""Running Ansible against the role: playbooks, environment, structured results."""

@@ -1,0 +1,187 @@
+"""Shared fixtures: tiny role projects, fake programs on PATH, a sealed environment.
+
+Nothing here starts a container or a VM, needs the network or root, or writes
+outside pytest's temporary folders: engines, qemu, ssh and the image tools are
+shell scripts in ``tmp_path / "bin"``, which is then the whole of PATH.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pytest_modskel.drivers import container, qemu, registry
+from pytest_modskel.images import container as container_images
+from pytest_modskel.images import debootstrap, vm
+
+pytest_plugins = ["pytester"]
+
+# Every variable the package reads or sets: each test starts without them, and
+# whatever a test (or a pytester run of the plugin) sets is undone afterwards.
+VARIABLES = (
+    "MODSKEL_RUN_ID",
+    "MODSKEL_SSH_CONFIG",
+    "MODSKEL_VM_ACCEL",
+    "MODSKEL_VM_BOOT_TIMEOUT",
+    "MODSKEL_VM_MEMORY",
+    "MODSKEL_VM_CPUS",
+    "MODSKEL_ENGINE",
+    "MODSKEL_PLATFORMS",
+    "MODSKEL_HOSTS",
+    "MODSKEL_RESULTS",
+)
+
+META = "galaxy_info:\n  namespace: acme\n  role_name: web\n"
+PLATFORMS = """\
+- id: debian12
+  name: Debian 12
+  image: docker.io/library/debian:bookworm
+- id: rocky9
+  image: docker.io/library/rockylinux:9
+  bootstrap: dnf
+"""
+
+
+def exactly(message: str) -> str:
+    """Return a ``match=`` pattern that accepts ``message`` and nothing else."""
+    return f"^{re.escape(message)}$"
+
+
+def write_project(
+    root: Path,
+    *,
+    platforms: str | None = PLATFORMS,
+    pyproject: str | None = None,
+    meta: str = META,
+) -> Path:
+    """Write a minimal role project into ``root`` and return ``root``."""
+    (root / "meta").mkdir(parents=True, exist_ok=True)
+    (root / "meta" / "main.yml").write_text(meta, encoding="utf-8")
+    if platforms is not None:
+        (root / "tests" / "integration").mkdir(parents=True, exist_ok=True)
+        (root / "tests" / "integration" / "platforms.yml").write_text(platforms, encoding="utf-8")
+    if pyproject is not None:
+        (root / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return root
+
+
+@dataclass(frozen=True)
+class FakeBin:
+    """A folder of fake programs (the whole of PATH) that log every call."""
+
+    folder: Path
+
+    @property
+    def log(self) -> Path:
+        """The file each fake program appends ``name args...`` to."""
+        return self.folder.parent / "calls.log"
+
+    def add(self, name: str, body: str = "exit 0") -> Path:
+        """Write a ``/bin/sh`` program ``name`` that logs its call, then runs ``body``."""
+        script = self.folder / name
+        script.write_text(
+            f"#!/bin/sh\nprintf '%s\\n' \"{name} $*\" >> '{self.log}'\n{body}\n", encoding="utf-8"
+        )
+        script.chmod(0o755)
+        return script
+
+    def calls(self, name: str | None = None) -> list[str]:
+        """Return the logged calls (of ``name`` only, if given), oldest first."""
+        lines = self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
+        return [line for line in lines if name is None or line.split(" ", 1)[0] == name]
+
+
+@pytest.fixture(autouse=True)
+def sealed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Unset the harness's variables, send image caches to tmp, keep signal handlers."""
+    for name in VARIABLES:
+        # setenv first, so that monkeypatch also undoes what the code under test sets.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    cache = tmp_path / "cache"
+    for module in (debootstrap, vm, qemu, container_images):
+        monkeypatch.setattr(module, "CACHE", cache)
+    # Fresh registries of live machines: nothing a test adds reaches the atexit clean-up.
+    monkeypatch.setattr(container, "_LIVE", {})
+    monkeypatch.setattr(qemu, "_LIVE", {})
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeBin:
+    """An empty folder that is the whole of PATH: only the fakes a test adds exist."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(folder))
+    return FakeBin(folder)
+
+
+# The VM tools, faked: a guest that boots at once (qemu sleeps until the fake ssh
+# powers it off), qemu-img that reports a raw base and writes the overlay, and
+# ssh-keygen that writes a key pair.
+QEMU_IMG = """\
+case "$1" in
+  info) echo '{"format": "raw", "virtual-size": 2147483648}' ;;
+  create) eval out=\\${$#}; : > "$out" ;;
+esac
+"""
+FAKE_QEMU = 'echo $$ > "$FAKE_QEMU_PID"\nexec /bin/sleep 30'
+FAKE_SSH = """\
+case "$4" in
+  *poweroff*) read pid < "$FAKE_QEMU_PID"; kill "$pid" ;;
+esac
+"""
+FAKE_KEYGEN = 'eval key=\\${$#}\necho "ssh-ed25519 AAAAfake $7" > "$key.pub"\n: > "$key"'
+
+
+@pytest.fixture
+def vm_guest_tools(fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeBin:
+    """Fake qemu, qemu-img, ssh and ssh-keygen on PATH (and TCG, as KVM is no concern)."""
+    monkeypatch.setenv("FAKE_QEMU_PID", str(tmp_path / "qemu.pid"))
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    fake_bin.add(qemu.QEMU, FAKE_QEMU)
+    fake_bin.add("qemu-img", QEMU_IMG)
+    fake_bin.add("ssh", FAKE_SSH)
+    fake_bin.add("ssh-keygen", FAKE_KEYGEN)
+    return fake_bin
+
+
+@pytest.fixture
+def fresh_registry() -> Iterator[None]:
+    """Forget the cached driver registry before and after the test."""
+    registry.cache_clear()  # the cached function itself, even while a test replaces it
+    yield
+    registry.cache_clear()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A role project (two container platforms) that is the current folder."""
+    root = write_project(tmp_path / "role")
+    monkeypatch.chdir(root)
+    return root
+
+
+MakeProject = Callable[..., Path]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeProject:
+    """Return a function that writes a role project (as ``write_project``) and enters it."""
+
+    def _make(
+        *, platforms: str | None = PLATFORMS, pyproject: str | None = None, meta: str = META
+    ) -> Path:
+        root = write_project(tmp_path / "role", platforms=platforms, pyproject=pyproject, meta=meta)
+        monkeypatch.chdir(root)
+        return root
+
+    return _make

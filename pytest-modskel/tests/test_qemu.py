@@ -1,0 +1,521 @@
+"""The qemu driver: acceleration, sizes, images, the command line, boot and stop (all faked)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import ClassVar, cast
+
+import pycdlib
+import pytest
+from conftest import QEMU_IMG, FakeBin, exactly
+from pytest_modskel.drivers import qemu
+from pytest_modskel.drivers.base import Session
+from pytest_modskel.drivers.qemu import Boot
+from pytest_modskel.drivers.ssh import Address, SshTarget
+from pytest_modskel.errors import ConfigError, SetupError
+from pytest_modskel.images import debootstrap
+from pytest_modskel.images.vm import BuiltImage
+from pytest_modskel.platforms import Platform
+
+TCG_WHY = "no hardware-backed KVM: no kvm_intel/kvm_amd module or /dev/kvm not writable"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("kvm", ("kvm", "MODSKEL_VM_ACCEL=kvm")), (" TCG ", ("tcg", "MODSKEL_VM_ACCEL=tcg"))],
+    ids=["kvm", "tcg-any-case"],
+)
+def test_accel_forced(value: str, expected: tuple[str, str]) -> None:
+    assert qemu.accel({qemu.ACCEL_VAR: value}) == expected
+
+
+@pytest.mark.parametrize("value", ["hvf", "xen"], ids=["hvf", "xen"])
+def test_accel_unknown(value: str) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=rf"^MODSKEL_VM_ACCEL='{value}' is not an accelerator: set it to kvm or tcg, "
+        r"or unset it$",
+    ):
+        qemu.accel({qemu.ACCEL_VAR: value})
+
+
+class _FakeModules:
+    """Stands in for ``Path`` in ``accel``: these /sys/module entries exist."""
+
+    present: ClassVar[set[str]] = set()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path.removeprefix("/sys/module/") in self.present
+
+
+@pytest.mark.parametrize(
+    ("modules", "writable", "expected"),
+    [
+        ({"kvm_intel"}, True, ("kvm", "hardware-backed /dev/kvm")),
+        ({"kvm_amd"}, True, ("kvm", "hardware-backed /dev/kvm")),
+        ({"kvm_pvm"}, True, ("tcg", TCG_WHY)),
+        ({"kvm_intel"}, False, ("tcg", TCG_WHY)),
+        (set(), False, ("tcg", TCG_WHY)),
+    ],
+    ids=["intel", "amd", "paravirtual-only", "kvm-not-writable", "no-kvm"],
+)
+@pytest.mark.parametrize("env", [{}, {qemu.ACCEL_VAR: "auto"}], ids=["unset", "auto"])
+def test_accel_auto(
+    monkeypatch: pytest.MonkeyPatch,
+    modules: set[str],
+    writable: bool,  # noqa: FBT001
+    expected: tuple[str, str],
+    env: dict[str, str],
+) -> None:
+    monkeypatch.setattr(_FakeModules, "present", modules)
+    monkeypatch.setattr(qemu, "Path", _FakeModules)
+    monkeypatch.setattr(os, "access", lambda path, _mode: writable and path == "/dev/kvm")
+    assert qemu.accel(env) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", 7.0), ("2048", 2048.0), (" 1.5 ", 1.5)],
+    ids=["unset", "int", "float"],
+)
+def test_number(raw: str, expected: float) -> None:
+    assert qemu._number({"X": raw}, "X", 7) == expected
+    assert qemu._number({}, "X", 7) == 7
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["abc", "0", "-5", "2G", "inf", "nan"],
+    ids=["word", "zero", "negative", "unit", "infinite", "not-a-number"],
+)
+def test_number_rejects(raw: str) -> None:
+    with pytest.raises(
+        ConfigError, match=rf"^MODSKEL_VM_MEMORY='{raw}' is not a positive number: fix or unset it$"
+    ):
+        qemu._number({qemu.MEMORY_VAR: raw}, qemu.MEMORY_VAR, 1024)
+
+
+def _option(cmd: list[str], flag: str) -> list[str]:
+    """Return the values that follow each ``flag`` in ``cmd``."""
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == flag]
+
+
+def test_qemu_command_tcg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    overlay, seed = tmp_path / "vm.qcow2", tmp_path / "seed.iso"
+    cmd = qemu.qemu_command(Boot(tmp_path / "disk.qcow2"), overlay, seed, 2222, "modskel-x")
+    assert cmd[:10] == ["qemu-system-x86_64", "-name", "modskel-x", "-machine", "q35",
+                        "-m", "1024", "-smp", "2", "-accel"]  # fmt: skip
+    assert _option(cmd, "-accel") == ["tcg,thread=multi"]
+    assert "-cpu" not in cmd
+    assert _option(cmd, "-drive") == [
+        f"file={overlay},if=virtio,format=qcow2",
+        f"file={seed},if=virtio,format=raw,readonly=on",
+    ]
+    assert _option(cmd, "-netdev") == ["user,id=net0,hostfwd=tcp:127.0.0.1:2222-:22"]
+    assert _option(cmd, "-serial") == [f"file:{tmp_path / 'vm.console'}"]
+    assert "-kernel" not in cmd
+
+
+def test_qemu_command_kvm_sizes_and_kernel(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(qemu.ACCEL_VAR, "kvm")
+    monkeypatch.setenv(qemu.MEMORY_VAR, "4096")
+    monkeypatch.setenv(qemu.CPUS_VAR, "3")
+    boot = Boot(tmp_path / "disk.raw", tmp_path / "vmlinuz", tmp_path / "initrd.img")
+    cmd = qemu.qemu_command(boot, tmp_path / "o.qcow2", tmp_path / "s.iso", 1, "n")
+    assert (_option(cmd, "-m"), _option(cmd, "-smp")) == (["4096"], ["3"])
+    assert (_option(cmd, "-accel"), _option(cmd, "-cpu")) == (["kvm"], ["host"])
+    assert _option(cmd, "-kernel") == [str(tmp_path / "vmlinuz")]
+    assert _option(cmd, "-append") == ["root=/dev/vda rw console=ttyS0"]
+    assert _option(cmd, "-initrd") == [str(tmp_path / "initrd.img")]
+
+
+def test_qemu_command_kernel_without_initrd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    cmd = qemu.qemu_command(Boot(Path("d"), Path("k")), Path("o"), Path("s"), 1, "n")
+    assert _option(cmd, "-kernel") == ["k"]
+    assert "-initrd" not in cmd
+    assert _option(cmd, "-smp") == ["1"]
+
+
+def test_qemu_command_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    monkeypatch.setenv(qemu.CPUS_VAR, "many")
+    with pytest.raises(ConfigError, match=r"^MODSKEL_VM_CPUS='many' is not a positive number"):
+        qemu.qemu_command(Boot(Path("d")), Path("o"), Path("s"), 1, "n")
+
+
+def _vm(image: str, **fields: str) -> Platform:
+    return Platform("vm12", image, kind="vm", systemd=True, **fields)
+
+
+def test_resolve_paths(tmp_path: Path) -> None:
+    for name in ("disk.qcow2", "vmlinuz", "initrd.img"):
+        (tmp_path / name).touch()
+    platform = _vm(
+        str(tmp_path / "disk.qcow2"),
+        kernel=str(tmp_path / "vmlinuz"),
+        initrd=str(tmp_path / "initrd.img"),
+    )
+    assert qemu.resolve(platform) == Boot(
+        tmp_path / "disk.qcow2", tmp_path / "vmlinuz", tmp_path / "initrd.img"
+    )
+    assert qemu.resolve(_vm(str(tmp_path / "disk.qcow2"))) == Boot(tmp_path / "disk.qcow2")
+
+
+def test_resolve_expands_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "disk.raw").touch()
+    assert qemu.resolve(_vm("~/disk.raw")).disk == tmp_path / "disk.raw"
+
+
+@pytest.mark.parametrize("missing", ["disk.qcow2", "vmlinuz", "initrd.img"])
+def test_resolve_missing_file(tmp_path: Path, missing: str) -> None:
+    for name in {"disk.qcow2", "vmlinuz", "initrd.img"} - {missing}:
+        (tmp_path / name).touch()
+    platform = _vm(
+        str(tmp_path / "disk.qcow2"),
+        kernel=str(tmp_path / "vmlinuz"),
+        initrd=str(tmp_path / "initrd.img"),
+    )
+    expected = (
+        f"VM image file {tmp_path / missing} of vm12 not found: fix the path in "
+        "[tool.modskel.platforms] of pyproject.toml or use built:<suite>"
+    )
+    with pytest.raises(SetupError, match=exactly(expected)):
+        qemu.resolve(platform)
+
+
+def test_resolve_built_image() -> None:
+    with pytest.raises(
+        SetupError,
+        match=r"^VM image built:bookworm of vm12 is not built: run `tox -e vm-image`$",
+    ):
+        qemu.resolve(_vm("built:bookworm"))
+    built = BuiltImage.of("bookworm")
+    built.disk.parent.mkdir(parents=True)
+    for path in (built.disk, built.kernel, built.initrd):
+        path.touch()
+    assert qemu.resolve(_vm("built:bookworm")) == Boot(built.disk, built.kernel, built.initrd)
+
+
+def test_resolve_downloads_once(tmp_path: Path) -> None:
+    source = tmp_path / "served" / "debian-12.qcow2"
+    source.parent.mkdir()
+    source.write_bytes(b"QFI\xfb disk")
+    boot = qemu.resolve(_vm(source.as_uri()))
+    assert boot.disk.parent == debootstrap.CACHE / "vm-downloads"
+    assert boot.disk.name.endswith("-debian-12.qcow2")
+    assert boot.disk.read_bytes() == b"QFI\xfb disk"
+    assert not list(boot.disk.parent.glob("*.partial"))
+    source.unlink()  # the cached copy is used from now on
+    assert qemu.resolve(_vm(source.as_uri())) == boot
+
+
+def test_resolve_download_fails(tmp_path: Path) -> None:
+    url = (tmp_path / "nowhere.qcow2").as_uri()
+    with pytest.raises(
+        SetupError,
+        match=rf"^could not download VM image {url} \(.+\): "
+        r"download it and set `image` to its path$",
+    ):
+        qemu.resolve(_vm(url))
+
+
+@pytest.fixture
+def vm_tools(fake_bin: FakeBin) -> FakeBin:
+    """Fake qemu, qemu-img, ssh and ssh-keygen on PATH."""
+    for tool in (qemu.QEMU, "qemu-img", "ssh", "ssh-keygen"):
+        fake_bin.add(tool)
+    return fake_bin
+
+
+def test_preflight(vm_tools: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qemu.preflight([])
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    (tmp_path / "disk.raw").touch()
+    qemu.preflight([_vm(str(tmp_path / "disk.raw"))])
+    assert vm_tools.calls() == []  # found on PATH, none run
+    with pytest.raises(SetupError, match=r"^VM image file .*nowhere.raw of vm12 not found"):
+        qemu.preflight([_vm(str(tmp_path / "disk.raw")), _vm(str(tmp_path / "nowhere.raw"))])
+    monkeypatch.setenv(qemu.ACCEL_VAR, "whpx")
+    with pytest.raises(ConfigError, match=r"^MODSKEL_VM_ACCEL='whpx' is not an accelerator"):
+        qemu.preflight([_vm(str(tmp_path / "disk.raw"))])
+
+
+@pytest.mark.parametrize(
+    ("tool", "package"),
+    [("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils"),
+     ("ssh", "openssh-client"), ("ssh-keygen", "openssh-client")],
+    ids=["qemu", "qemu-img", "ssh", "ssh-keygen"],
+)  # fmt: skip
+def test_preflight_missing_tool(vm_tools: FakeBin, tool: str, package: str) -> None:
+    (vm_tools.folder / tool).unlink()
+    with pytest.raises(
+        SetupError,
+        match=rf"^{tool} is not installed, needed for VM platforms: apt-get install {package}$",
+    ):
+        qemu.preflight([_vm("disk.raw")])
+
+
+def test_free_port() -> None:
+    port = qemu.free_port()
+    assert 0 < port < 65536
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+def test_seed_iso(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.iso"
+    qemu.seed_iso(seed, "ssh-ed25519 AAAAkey modskel", "vm12")
+    iso = pycdlib.PyCdlib()
+    iso.open(str(seed))
+    try:
+        assert iso.pvd.volume_identifier.decode().strip() == "cidata"
+        files = {}
+        for name in ("user-data", "meta-data"):
+            out = tmp_path / name
+            iso.get_file_from_iso(str(out), rr_path=f"/{name}")
+            files[name] = out.read_text(encoding="utf-8")
+    finally:
+        iso.close()
+    head, _, body = files["user-data"].partition("\n")
+    assert head == "#cloud-config"
+    assert json.loads(body)["ssh_authorized_keys"] == ["ssh-ed25519 AAAAkey modskel"]
+    assert files["meta-data"] == "instance-id: seed\nlocal-hostname: vm12\n"
+
+
+def test_make_overlay(fake_bin: FakeBin, tmp_path: Path) -> None:
+    fake_bin.add("qemu-img", QEMU_IMG)
+    base, overlay = tmp_path / "disk.raw", tmp_path / "vm.qcow2"
+    qemu.make_overlay(base, overlay)
+    assert overlay.exists()
+    assert fake_bin.calls() == [
+        f"qemu-img info --output=json {base}",
+        f"qemu-img create -q -f qcow2 -F raw -b {base.resolve()} {overlay}",
+    ]
+
+
+def test_make_overlay_of_a_broken_image_is_one_line(fake_bin: FakeBin, tmp_path: Path) -> None:
+    fake_bin.add("qemu-img", "echo \"qemu-img: Could not open 'x': Image is corrupt\" >&2; exit 1")
+    base = tmp_path / "disk.raw"
+    with pytest.raises(
+        SetupError,
+        match=exactly(
+            f"could not read the disk image {base}: qemu-img: Could not open 'x': Image is corrupt"
+        ),
+    ):
+        qemu.make_overlay(base, tmp_path / "vm.qcow2")
+
+
+def test_tail(tmp_path: Path) -> None:
+    console = tmp_path / "vm.console"
+    assert qemu._tail(console) == "nothing"
+    console.write_bytes(b"Booting\n\xff login: \n\n")
+    assert qemu._tail(console) == "\ufffd login:"
+    console.write_text("x" * 500, encoding="utf-8")
+    assert qemu._tail(console) == "x" * 200
+
+
+NO_PID = 2**22 + 1  # above the largest pid_max Linux allows: never a process
+
+
+class FakeProc:
+    """A qemu process that has exited (``returncode``) or keeps running (None)."""
+
+    def __init__(self, returncode: int | None = None, *, stops_on_wait: bool = True) -> None:
+        self.returncode = returncode
+        self.stops_on_wait = stops_on_wait
+        self.pid = NO_PID
+        self.killed = False
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and not self.stops_on_wait:
+            raise subprocess.TimeoutExpired(["qemu"], timeout or 0)
+        self.returncode = 0 if self.returncode is None else self.returncode
+        return self.returncode
+
+    def kill(self) -> None:
+        self.killed, self.returncode = True, -9
+
+
+def _popen(proc: FakeProc) -> subprocess.Popen[bytes]:
+    return cast("subprocess.Popen[bytes]", proc)
+
+
+@pytest.fixture
+def guest(tmp_path: Path) -> SshTarget:
+    return SshTarget.configured("vm12", Address("127.0.0.1", "root", 2222), tmp_path)
+
+
+def test_wait_until_up(fake_bin: FakeBin, guest: SshTarget, tmp_path: Path) -> None:
+    fake_bin.add("ssh")
+    log = tmp_path / "vm.log"
+    log.touch()
+    assert 0 <= qemu.wait_until_up(_popen(FakeProc()), guest, log, tmp_path / "c") < 5
+
+
+def test_wait_until_up_qemu_exits(guest: SshTarget, tmp_path: Path) -> None:
+    log = tmp_path / "vm.log"
+    log.write_text("qemu-system-x86_64: -drive file=x: Could not open 'x'\n", encoding="utf-8")
+    with pytest.raises(
+        SetupError,
+        match=r"^qemu exited \(1\) while booting vm12: qemu-system-x86_64: -drive file=x: "
+        r"Could not open 'x'$",
+    ):
+        qemu.wait_until_up(_popen(FakeProc(1)), guest, log, tmp_path / "c")
+
+
+def test_wait_until_up_kvm_crash(guest: SshTarget, tmp_path: Path) -> None:
+    log = tmp_path / "vm.log"
+    log.write_text("error: KVM internal error. Suberror: 1\n", encoding="utf-8")
+    with pytest.raises(
+        SetupError,
+        match=r"^the guest vm12 crashed under KVM \(KVM internal error\): "
+        r"set MODSKEL_VM_ACCEL=tcg$",
+    ):
+        qemu.wait_until_up(_popen(FakeProc()), guest, log, tmp_path / "c")
+
+
+def test_wait_until_up_timeout(
+    fake_bin: FakeBin, guest: SshTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_bin.add("ssh", "echo 'Connection refused' >&2; exit 255")
+    monkeypatch.setenv(qemu.TIMEOUT_VAR, "0.05")
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    log, console = tmp_path / "vm.log", tmp_path / "vm.console"
+    log.touch()
+    console.write_text("[  OK  ] Reached target Basic System.\n", encoding="utf-8")
+    expected = (
+        "vm12: no ssh after 0 s (tcg); last console line: [  OK  ] Reached target Basic System.: "
+        "raise MODSKEL_VM_BOOT_TIMEOUT or check that the image boots"
+    )
+    with pytest.raises(SetupError, match=exactly(expected)):
+        qemu.wait_until_up(_popen(FakeProc()), guest, log, console)
+    assert fake_bin.calls("ssh")
+
+
+def test_stop_powers_off(fake_bin: FakeBin, guest: SshTarget, tmp_path: Path) -> None:
+    fake_bin.add("ssh")
+    proc, overlay = FakeProc(), tmp_path / "vm.qcow2"
+    overlay.touch()
+    qemu._LIVE[proc.pid] = overlay
+    qemu.stop(_popen(proc), overlay, guest)
+    assert not proc.killed
+    assert not overlay.exists()
+    assert qemu._LIVE == {}
+    assert fake_bin.calls()[-1].endswith("vm12 systemctl poweroff --no-block || poweroff")
+
+
+def test_stop_kills_a_lingering_guest(fake_bin: FakeBin, guest: SshTarget, tmp_path: Path) -> None:
+    fake_bin.add("ssh")
+    proc = FakeProc(stops_on_wait=False)
+    qemu.stop(_popen(proc), tmp_path / "vm.qcow2", guest)
+    assert proc.killed
+
+
+def test_stop_unreached_guest(fake_bin: FakeBin, tmp_path: Path) -> None:
+    proc = FakeProc()
+    qemu.stop(_popen(proc), tmp_path / "vm.qcow2")
+    assert proc.killed
+    assert fake_bin.calls() == []  # no ssh to a guest that never came up
+
+
+def test_stop_exited_guest(tmp_path: Path, guest: SshTarget) -> None:
+    proc = FakeProc(0)
+    qemu.stop(_popen(proc), tmp_path / "vm.qcow2", guest)
+    assert not proc.killed
+
+
+def test_remove_live(tmp_path: Path) -> None:
+    proc = subprocess.Popen(["/bin/sleep", "30"])
+    overlay = tmp_path / "vm.qcow2"
+    overlay.touch()
+    qemu._LIVE[proc.pid] = overlay
+    qemu.DRIVER.remove_live()
+    assert proc.wait(timeout=5) == -9
+    assert not overlay.exists()
+    assert qemu._LIVE == {}
+
+
+def test_remove_live_gone(tmp_path: Path) -> None:
+    overlay = tmp_path / "vm.qcow2"
+    overlay.touch()
+    qemu._LIVE[NO_PID] = overlay  # the guest died already: nothing raised
+    qemu.remove_live()
+    assert qemu._LIVE == {}
+    assert not overlay.exists()
+
+
+@pytest.fixture
+def bootable(tmp_path: Path) -> Platform:
+    """A VM platform whose disk exists."""
+    disk = tmp_path / "disk.qcow2"
+    disk.touch()
+    return _vm(str(disk))
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_booted(bootable: Platform, fake_bin: FakeBin, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    session = Session("web", "run1", "abc123")
+    with qemu.DRIVER.start(bootable, work, session) as target:
+        assert isinstance(target, SshTarget)
+        assert target.python == "/usr/bin/python3"
+        assert target.address.key == str(work / "id_ed25519")
+        assert target.address.host == "127.0.0.1"
+        assert f"Port {target.address.port}" in target.ssh_config.read_text(encoding="utf-8")
+        (pid, overlay), *_ = qemu._LIVE.items()
+        assert overlay == work / "modskel-web-vm12-abc123.qcow2"
+        assert overlay.exists()
+    assert qemu._LIVE == {}
+    assert not overlay.exists()
+    assert (work / "seed.iso").stat().st_size > 0
+    (started,) = fake_bin.calls(qemu.QEMU)
+    assert "-name modskel-web-vm12-abc123" in started
+    assert "-accel tcg,thread=multi" in started
+    assert fake_bin.calls("ssh-keygen") == [
+        f"ssh-keygen -q -t ed25519 -N  -C modskel-web-vm12-abc123 -f {work / 'id_ed25519'}"
+    ]
+    assert fake_bin.calls("ssh")[-1].endswith("systemctl poweroff --no-block || poweroff")
+    assert pid > 0
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_booted_qemu_fails(
+    bootable: Platform, fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_bin.add(qemu.QEMU, "echo 'qemu-system-x86_64: failed to initialize kvm' >&2; exit 1")
+    fake_bin.add("ssh", "exit 255")
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    with (
+        pytest.raises(
+            SetupError,
+            match=r"^qemu exited \(1\) while booting vm12: "
+            r"qemu-system-x86_64: failed to initialize kvm$",
+        ),
+        qemu.booted(bootable, tmp_path, Session("web", "run1", "abc123")),
+    ):
+        pytest.fail("a guest that never booted must not be yielded")
+    assert qemu._LIVE == {}
+    assert not (tmp_path / "modskel-web-vm12-abc123.qcow2").exists()
+
+
+def test_driver() -> None:
+    assert qemu.DRIVER.summary.startswith("a qemu virtual machine")
+    assert qemu.DRIVER.start is qemu.booted
