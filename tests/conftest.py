@@ -81,14 +81,20 @@ def seeded_debian12() -> str:
 
 @pytest.fixture(scope="session")
 def default_project(generate: Generate) -> Path:
-    """A project generated with every default answer (a container and a VM platform)."""
+    """A project generated with every default answer (the Debian 12 systemd container)."""
     return generate()
 
 
 @pytest.fixture(scope="session")
-def container_project(generate: Generate) -> Path:
-    """A project with the default answers but only the Debian 12 container platform."""
-    return generate({"platforms": ["debian12"]})
+def container_project(default_project: Path) -> Path:
+    """A project with only the Debian 12 container platform (the default answers)."""
+    return default_project
+
+
+@pytest.fixture(scope="session")
+def vm_project(generate: Generate) -> Path:
+    """A project with the Debian 12 container and the Debian 12 VM platforms."""
+    return generate({"platforms": ["debian12", "debian12-vm"]})
 
 
 Edit = Callable[[Path], None]

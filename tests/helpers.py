@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -108,7 +110,7 @@ def add_platform(
 ) -> None:
     """Add a platform as an author does, in pyproject.toml (parallel runs must not clash)."""
     pyproject = project / "pyproject.toml"
-    extra = f'\n[tool.modskel.platforms.{platform_id}]\nimage = "{image}"\n'
+    extra = f'\n[tool.modskel.platforms.{platform_id}]\nimage = "{image}"\nsystemd = true\n'
     pyproject.write_text(pyproject.read_text() + extra)
 
 
@@ -148,3 +150,32 @@ def task_coverage(project: Path, env: str = "integration") -> subprocess.Complet
 def report(project: Path) -> dict[str, Any]:
     """Return the task coverage report the project last wrote."""
     return json.loads((project / "coverage-report" / "tasks.json").read_text())  # type: ignore[no-any-return]
+
+
+# Community-style roles written for the tests (tests/fixtures/roles/README.md).
+FIXTURES = REPO / "tests" / "fixtures" / "roles"
+# The sample role's own content: what an author replaces with their role.
+SAMPLE = ("tasks", "handlers", "templates", "defaults", "vars", "files", "meta", "filter_plugins")
+SAMPLE_TESTS = ("tests/integration/test_role.py", "tests/integration/converge.yml")
+
+
+def dependencies(role: str) -> list[str]:
+    """Return the fixture roles ``role`` depends on (meta/main.yml), transitively."""
+    meta = yaml.safe_load((FIXTURES / role / "meta" / "main.yml").read_text())
+    names = [
+        (d["role"] if isinstance(d, dict) else d).removeprefix("fixtures.")
+        for d in meta.get("dependencies") or []
+    ]
+    return names + [n for name in names for n in dependencies(name)]
+
+
+def drop_in(project: Path, tmp_path: Path, role: str) -> Path:
+    """Replace the sample role of a copy of ``project`` with the fixture ``role``."""
+    copy = clone(project, tmp_path)
+    for name in (*SAMPLE, *SAMPLE_TESTS):
+        path = copy / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    shutil.copytree(FIXTURES / role, copy, dirs_exist_ok=True)
+    for needed in dependencies(role):  # where `ansible-galaxy install -p roles` puts them
+        shutil.copytree(FIXTURES / needed, copy / "roles" / f"fixtures.{needed}")
+    return copy

@@ -27,7 +27,7 @@ pytestmark = [
 def test_integration_passes_on_debian12(container_project: Path) -> None:
     done = tox(container_project, "integration", "-k", "debian12")
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "5 passed" in done.stdout
+    assert "6 passed" in done.stdout
 
 
 def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_pat
     assert done.returncode != 0
     assert "not idempotent on debian12" in done.stdout
     assert "Stamp the time [changed]" in done.stdout
-    assert "1 failed, 4 passed" in done.stdout
+    assert "1 failed, 5 passed" in done.stdout
 
 
 def test_failing_testinfra_assertion_fails(container_project: Path, tmp_path: Path) -> None:
@@ -157,13 +157,12 @@ def test_third_party_driver_is_picked_by_kind(container_project: Path, tmp_path:
     pyproject = project / "pyproject.toml"
     text = pyproject.read_text()
     text = text.replace("integration = [\n", 'integration = [\n  "modskel-box==1.0",\n')
-    box = (
-        '[tool.modskel.platforms.boxed]\nkind = "box"\nimage = "docker.io/library/debian:bookworm"'
-    )
+    image = "docker.io/library/debian:bookworm"
+    box = f'[tool.modskel.platforms.boxed]\nkind = "box"\nimage = "{image}"\nsystemd = true'
     pyproject.write_text(f"{text}\n{box}\n")
     log = tmp_path / "box.log"
     done = tox(project, "integration", "--platforms", "boxed", MODSKEL_BOX_LOG=str(log))
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "5 passed" in done.stdout
+    assert "6 passed" in done.stdout
     assert "modskel: boxed: start " in done.stdout
     assert log.read_text().splitlines() == ["preflight boxed", "start boxed", "removed boxed"]

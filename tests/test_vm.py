@@ -13,6 +13,7 @@ import pytest
 
 from tests.helpers import (
     clone,
+    drop_in,
     guests_left,
     interrupt_tox,
     qemu_guests,
@@ -44,20 +45,19 @@ def overlays(basetemp: Path) -> list[Path]:
 
 @pytest.mark.usefixtures("seeded_debian12", "no_container_left", "no_guest_left")
 def test_container_and_vm_pass_and_their_task_coverage_merges(
-    default_project: Path, tmp_path: Path
+    vm_project: Path, tmp_path: Path
 ) -> None:
-    project, basetemp = clone(default_project, tmp_path), tmp_path / "basetemp"
+    project, basetemp = clone(vm_project, tmp_path), tmp_path / "basetemp"
     done = tox(project, "integration", "--basetemp", str(basetemp))
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "11 passed, 1 skipped" in done.stdout  # the container skips the systemd check
-    assert "debian12 does not run systemd: checked on VM platforms" in done.stdout
+    assert "12 passed" in done.stdout  # the service is checked in the container too
     assert "modskel: virtual machines use TCG (no hardware-backed KVM" in done.stdout
     assert "modskel: debian12-vm: start " in done.stdout
     assert overlays(basetemp) == []
     coverage = task_coverage(project)
     assert coverage.returncode == 0, coverage.stdout
     data = report(project)
-    assert (data["executed"], data["total"], data["only_skipped"]) == (11, 11, [])
+    assert (data["executed"], data["total"], data["only_skipped"]) == (10, 10, [])
     statuses = {
         kind: {
             row["task"].rsplit(" : ", 1)[-1]: row["status"]
@@ -67,15 +67,13 @@ def test_container_and_vm_pass_and_their_task_coverage_merges(
         }
         for kind in ("debian12", "debian12-vm")
     }
-    assert statuses["debian12"]["Enable and start the service"] == "skipped"
-    assert statuses["debian12-vm"]["Enable and start the service"] in ("ok", "changed")
+    for kind in ("debian12", "debian12-vm"):  # systemd in the container and in the VM
+        assert statuses[kind]["Enable and start the service"] in ("ok", "changed")
 
 
 @pytest.mark.usefixtures("no_guest_left")
-def test_failing_verify_leaves_no_guest_and_no_overlay(
-    default_project: Path, tmp_path: Path
-) -> None:
-    project, basetemp = clone(default_project, tmp_path), tmp_path / "basetemp"
+def test_failing_verify_leaves_no_guest_and_no_overlay(vm_project: Path, tmp_path: Path) -> None:
+    project, basetemp = clone(vm_project, tmp_path), tmp_path / "basetemp"
     test_role = project / "tests" / "integration" / "test_role.py"
     test_role.write_text(test_role.read_text().replace("127.0.0.1:9090", "127.0.0.1:9091"))
     done = tox(project, VM_ENV, "--basetemp", str(basetemp))
@@ -90,9 +88,9 @@ def test_failing_verify_leaves_no_guest_and_no_overlay(
 
 @pytest.mark.usefixtures("no_guest_left")
 def test_ctrl_c_during_boot_leaves_no_guest_and_no_overlay(
-    default_project: Path, tmp_path: Path
+    vm_project: Path, tmp_path: Path
 ) -> None:
-    project, basetemp = clone(default_project, tmp_path), tmp_path / "basetemp"
+    project, basetemp = clone(vm_project, tmp_path), tmp_path / "basetemp"
     tox(project, VM_ENV, "--co", "-q")  # create the env first: interrupt the boot only
     before = set(qemu_guests())
 
@@ -112,9 +110,9 @@ def test_ctrl_c_during_boot_leaves_no_guest_and_no_overlay(
 
 @pytest.mark.usefixtures("no_guest_left")
 def test_ssh_driver_converges_and_verifies_a_given_machine(
-    default_project: Path, tmp_path: Path
+    vm_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(default_project, tmp_path)
+    project = clone(vm_project, tmp_path)
     tox(project, VM_ENV, "--co", "-q")
     modskel = project / ".tox" / VM_ENV / "bin" / "modskel"
     up = subprocess.Popen(  # a VM the test owns: the ssh driver must not start or stop it
@@ -182,17 +180,17 @@ def path_without(tmp_path: Path, program: str) -> str:
     ],
 )
 def test_vm_and_ssh_problems_get_one_line(
-    default_project: Path, env: dict[str, str], args: tuple[str, ...], message: str
+    vm_project: Path, env: dict[str, str], args: tuple[str, ...], message: str
 ) -> None:
-    done = tox(default_project, VM_ENV, *args, **env)
+    done = tox(vm_project, VM_ENV, *args, **env)
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert message in output, output[-3000:]
     assert "Traceback" not in output
 
 
-def test_missing_qemu_gets_one_line(default_project: Path, tmp_path: Path) -> None:
-    done = tox(default_project, VM_ENV, PATH=path_without(tmp_path, "qemu-system-x86_64"))
+def test_missing_qemu_gets_one_line(vm_project: Path, tmp_path: Path) -> None:
+    done = tox(vm_project, VM_ENV, PATH=path_without(tmp_path, "qemu-system-x86_64"))
     assert done.returncode != 0
     assert (
         "qemu-system-x86_64 is not installed, needed for VM platforms: "
@@ -200,8 +198,8 @@ def test_missing_qemu_gets_one_line(default_project: Path, tmp_path: Path) -> No
     )
 
 
-def test_missing_vm_image_gets_one_line(default_project: Path, tmp_path: Path) -> None:
-    project = clone(default_project, tmp_path)
+def test_missing_vm_image_gets_one_line(vm_project: Path, tmp_path: Path) -> None:
+    project = clone(vm_project, tmp_path)
     pyproject = project / "pyproject.toml"
     override = '\n[tool.modskel.platforms.debian12-vm]\nimage = "/srv/none/debian.qcow2"\n'
     pyproject.write_text(pyproject.read_text() + override)
@@ -211,3 +209,11 @@ def test_missing_vm_image_gets_one_line(default_project: Path, tmp_path: Path) -
         "VM image file /srv/none/debian.qcow2 of debian12-vm not found: fix the path in "
         "[tool.modskel.platforms] of pyproject.toml or use built:<suite>" in done.stdout
     )
+
+
+@pytest.mark.usefixtures("no_guest_left")
+def test_fixture_role_passes_on_the_vm(vm_project: Path, tmp_path: Path) -> None:
+    project = drop_in(vm_project, tmp_path, "users_files")
+    done = tox(project, VM_ENV)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert " failed" not in done.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from pytest_modskel.drivers import container
 from pytest_modskel.drivers.base import Session
 from pytest_modskel.drivers.container import ENGINES, Container, Engine
 from pytest_modskel.errors import ConfigError, SetupError
+from pytest_modskel.images import prepared
 from pytest_modskel.platforms import Platform
 
 PODMAN, DOCKER = ENGINES["podman"], ENGINES["docker"]
@@ -18,12 +20,21 @@ PODMAN, DOCKER = ENGINES["podman"], ENGINES["docker"]
 ENGINE = """\
 case "$1" in
   info) [ "${INFO_RC:-0}" = 0 ] || { echo 'Error: cannot connect to the socket' >&2; exit 1; } ;;
-  image) exit "${INSPECT_RC:-0}" ;;
+  image) case "$3" in localhost/modskel-prepared/*) exit "${PREPARED_RC:-0}" ;; esac
+         exit "${INSPECT_RC:-0}" ;;
+  build) [ "${BUILD_RC:-0}" = 0 ] || { echo 'E: Unable to locate package sudo' >&2; exit 1; } ;;
   pull) [ "${PULL_RC:-0}" = 0 ] || { echo 'Error: name unknown' >&2; exit 125; } ;;
   run) [ "${RUN_RC:-0}" = 0 ] || { echo 'Error: no space left on device' >&2; exit 125; }
        echo 0123abcd ;;
   ps) printf '%s\\n' ${PS_NAMES:-} ;;
-  exec) shift 2; echo "in box: $*" ;;
+  exec) shift 2
+        case "$*" in
+          *is-system-running*)  # "starting" until call number $BOOTED, then $SYSTEMD_STATE
+            read -r n < "$POLLS"; n=$((n + 1)); echo "$n" > "$POLLS"
+            if [ "$n" -ge "${BOOTED:-1}" ]; then echo "${SYSTEMD_STATE-running}"
+            else echo starting; fi ;;
+          *) echo "in box: $*" ;;
+        esac ;;
 esac
 exit 0
 """
@@ -32,15 +43,48 @@ LABELS = "--label io.modskel.harness=web --label io.modskel.run=run1"
 
 
 @pytest.fixture
-def podman(fake_bin: FakeBin) -> FakeBin:
+def podman(fake_bin: FakeBin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeBin:
     """A working fake podman (and no docker) on PATH."""
+    polls = tmp_path / "polls"
+    polls.write_text("0\n", encoding="utf-8")
+    monkeypatch.setenv("POLLS", str(polls))
     fake_bin.add("podman", ENGINE)
     return fake_bin
 
 
+@dataclass
+class Clock:
+    """A stand-in for the ``time`` module: sleeping moves the clock on at once."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+    scale: float = 1.0  # how many seconds pass for each second slept
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds * self.scale
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The container driver's clock, faked: waiting for systemd takes no time."""
+    fake = Clock()
+    monkeypatch.setattr(container, "time", fake)
+    return fake
+
+
 def test_engines() -> None:
-    assert Engine("podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0")) == PODMAN
-    assert Engine("docker", "community.docker.docker", "docker", ("rm", "-f")) == DOCKER
+    podman = Engine("podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0"),
+                    ("--systemd=always",))  # fmt: skip
+    docker = Engine(
+        "docker", "community.docker.docker", "docker", ("rm", "-f"),
+        ("--privileged", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+         "--tmpfs", "/run", "--tmpfs", "/run/lock"),
+    )  # fmt: skip
+    assert (podman, docker) == (PODMAN, DOCKER)
 
 
 def test_run_passes_the_arguments(podman: FakeBin) -> None:
@@ -198,14 +242,117 @@ def test_running_cannot_start(podman: FakeBin, monkeypatch: pytest.MonkeyPatch) 
 
 def test_driver_start(podman: FakeBin, tmp_path: Path) -> None:
     platform = Platform("debian12", IMAGE)
+    tag = prepared.tag(platform)
     with container.DRIVER.start(platform, tmp_path, Session("web", "run1", "abc123")) as box:
         assert isinstance(box, Container)
         assert box.name == "modskel-web-debian12-abc123"
-    assert (
-        f"podman run -d --name modskel-web-debian12-abc123 {LABELS} {IMAGE} sleep infinity"
-        in podman.calls()
+    assert podman.calls() == [
+        "podman info",
+        f"podman image inspect {tag}",  # prepared before: found
+        f"podman image inspect {tag}",
+        f"podman run -d --name modskel-web-debian12-abc123 {LABELS} {tag} sleep infinity",
+        "podman rm -f -t 0 modskel-web-debian12-abc123",
+    ]
+
+
+def test_driver_start_an_image_as_it_is(podman: FakeBin, tmp_path: Path) -> None:
+    platform = Platform("debian12", IMAGE, prepare=False)
+    with container.DRIVER.start(platform, tmp_path, Session("web", "run1", "abc123")):
+        pass
+    assert f"podman run -d --name modskel-web-debian12-abc123 {LABELS} {IMAGE} sleep infinity" in (
+        podman.calls()
     )
-    assert podman.calls()[-1] == "podman rm -f -t 0 modskel-web-debian12-abc123"
+    assert not [call for call in podman.calls() if "modskel-prepared" in call]
+
+
+@pytest.mark.usefixtures("clock")
+def test_driver_start_with_systemd(podman: FakeBin, tmp_path: Path) -> None:
+    platform = Platform("debian12", IMAGE, systemd=True)
+    tag = prepared.tag(platform)
+    with container.DRIVER.start(platform, tmp_path, Session("web", "run1", "abc123")) as box:
+        assert box.name == "modskel-web-debian12-abc123"
+    assert podman.calls()[-3:] == [
+        (
+            f"podman run -d --name modskel-web-debian12-abc123 {LABELS} --systemd=always {tag} "
+            "/lib/systemd/systemd"
+        ),
+        "podman exec modskel-web-debian12-abc123 sh -c systemctl is-system-running",
+        "podman rm -f -t 0 modskel-web-debian12-abc123",
+    ]
+
+
+@pytest.mark.parametrize("state", ["running", "degraded"])
+def test_wait_for_systemd(
+    podman: FakeBin, clock: Clock, monkeypatch: pytest.MonkeyPatch, state: str
+) -> None:
+    monkeypatch.setenv("BOOTED", "3")
+    monkeypatch.setenv("SYSTEMD_STATE", state)
+    container.wait_for_systemd(Container(PODMAN, "box"))
+    assert podman.calls() == ["podman exec box sh -c systemctl is-system-running"] * 3
+    assert clock.sleeps == [0.5, 0.5]
+
+
+@pytest.mark.usefixtures("podman")
+@pytest.mark.parametrize(
+    ("state", "timeout", "shown"),
+    [("starting", 3, "starting"), ("", 3, "unknown"), ("running", 0, "unknown")],
+    ids=["still-starting", "no-answer", "no-time"],
+)
+def test_wait_for_systemd_times_out(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch, state: str, timeout: float, shown: str
+) -> None:
+    monkeypatch.setenv("BOOTED", "1")
+    monkeypatch.setenv("SYSTEMD_STATE", state)
+    expected = (
+        f"systemd in box did not finish booting in {timeout} s (state: {shown}): check the image "
+        "runs /lib/systemd/systemd, or set systemd = false for the platform"
+    )
+    with pytest.raises(SetupError, match=exactly(expected)):
+        container.wait_for_systemd(Container(PODMAN, "box"), timeout)
+    assert sum(clock.sleeps) == timeout
+
+
+def test_wait_for_systemd_default_timeout(
+    podman: FakeBin, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSTEMD_STATE", "maintenance")
+    clock.scale = 60  # each half-second pause: 30 s
+    with pytest.raises(SetupError, match=r"^systemd in box did not finish booting in 90 s "):
+        container.wait_for_systemd(Container(PODMAN, "box"))
+    assert len(podman.calls()) == len(clock.sleeps) == 3
+
+
+@pytest.mark.usefixtures("clock")
+def test_running_with_systemd_on_docker(
+    fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polls = tmp_path / "polls"
+    polls.write_text("0\n", encoding="utf-8")
+    monkeypatch.setenv("POLLS", str(polls))
+    fake_bin.add("docker", ENGINE)
+    with container.running(DOCKER, IMAGE, "box", "web", "run1", systemd=True) as box:
+        assert box == Container(DOCKER, "box")
+    assert fake_bin.calls()[1] == (
+        f"docker run -d --name box {LABELS} --privileged --cgroupns=host "
+        f"-v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock {IMAGE} "
+        "/lib/systemd/systemd"
+    )
+
+
+def test_running_removes_a_container_whose_systemd_does_not_boot(
+    podman: FakeBin, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYSTEMD_STATE", "offline")
+    clock.scale = 60
+    with (
+        pytest.raises(
+            SetupError, match=r"^systemd in box did not finish booting in 90 s \(state: offline\)"
+        ),
+        container.running(PODMAN, IMAGE, "box", systemd=True),
+    ):
+        pytest.fail("a container whose systemd did not boot must not be yielded")
+    assert podman.calls()[-1] == "podman rm -f -t 0 box"
+    assert container._LIVE == {}
 
 
 @pytest.mark.parametrize(
@@ -241,9 +388,25 @@ def test_remove_live(fake_bin: FakeBin) -> None:
 def test_preflight(podman: FakeBin, monkeypatch: pytest.MonkeyPatch) -> None:
     container.preflight([])
     assert podman.calls() == []  # no container platform: no engine needed
-    container.preflight([Platform("a", "img:a"), Platform("b", "img:b")])
+    a, b = Platform("a", "img:a"), Platform("b", "img:b", prepare=False)
+    container.preflight([a, b])
     assert podman.calls() == ["podman info", "podman image inspect img:a",
+                              f"podman image inspect {prepared.tag(a)}",
                               "podman image inspect img:b"]  # fmt: skip
     monkeypatch.setenv("INFO_RC", "1")
     with pytest.raises(SetupError, match=r"^no container engine can run containers"):
+        container.preflight([Platform("a", "img:a")])
+
+
+@pytest.mark.usefixtures("podman")
+def test_preflight_stops_at_an_image_that_cannot_be_prepared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PREPARED_RC", "1")
+    monkeypatch.setenv("BUILD_RC", "1")
+    with pytest.raises(
+        SetupError,
+        match=r"^could not prepare the image of a from img:a \(podman build: "
+        r"E: Unable to locate package sudo\): ",
+    ):
         container.preflight([Platform("a", "img:a")])

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import exactly, write_project
 from pytest_modskel.errors import ConfigError
-from pytest_modskel.platforms import BOOTSTRAP, FIELDS, Platform, load, merge, parse, select
+from pytest_modskel.platforms import (
+    FIELDS,
+    INSTALL,
+    PREPARE,
+    SYSTEMD,
+    Platform,
+    load,
+    merge,
+    parse,
+    select,
+)
 from pytest_modskel.project import Project
 
 WHERE = "tests/integration/platforms.yml"
@@ -17,7 +28,8 @@ WHERE = "tests/integration/platforms.yml"
 
 def test_fields_follow_the_dataclass() -> None:
     expected = {"id": str, "image": str, "name": str, "bootstrap": str, "kind": str,
-                "systemd": bool, "kernel": str, "initrd": str, "key": str}  # fmt: skip
+                "systemd": bool, "kernel": str, "initrd": str, "key": str,
+                "prepare": bool}  # fmt: skip
     assert expected == FIELDS
 
 
@@ -29,7 +41,8 @@ def test_parse_defaults_the_name_to_the_id() -> None:
 
 def test_parse_keeps_every_field() -> None:
     row = {"id": "vm12", "image": "built:bookworm", "name": "Debian VM", "bootstrap": "dnf",
-           "kind": "vm", "systemd": True, "kernel": "/k", "initrd": "/i", "key": "/id"}  # fmt: skip
+           "kind": "vm", "systemd": True, "kernel": "/k", "initrd": "/i", "key": "/id",
+           "prepare": False}  # fmt: skip
     assert vars(parse(row, WHERE)) == row
 
 
@@ -38,7 +51,9 @@ def test_parse_keeps_every_field() -> None:
     [
         ({"id": "debian12", "image": "x", "imgae": "y"},
          (f"{WHERE}: platform debian12: unknown key 'imgae': use one of bootstrap, id, image, "
-          "initrd, kernel, key, kind, name, systemd")),
+          "initrd, kernel, key, kind, name, prepare, systemd")),
+        ({"id": "debian12", "image": "x", "prepare": "no"},
+         f"{WHERE}: platform debian12: prepare must be true or false, not 'no': fix the value"),
         ({"id": "debian12", "image": "x", "systemd": "yes"},
          f"{WHERE}: platform debian12: systemd must be true or false, not 'yes': fix the value"),
         ({"id": "debian12", "image": 12},
@@ -50,7 +65,8 @@ def test_parse_keeps_every_field() -> None:
         ({}, f"{WHERE}: platform ?: missing id, image: every platform needs an id and an image"),
         ("debian12", f"{WHERE}: expected a mapping, found 'debian12': fix the file"),
     ],
-    ids=["unknown-key", "systemd-not-bool", "image-not-str", "no-id", "empty-image",
+    ids=["unknown-key", "prepare-not-bool", "systemd-not-bool", "image-not-str", "no-id",
+         "empty-image",
          "empty-row", "not-a-mapping"],
 )  # fmt: skip
 def test_parse_errors(row: object, message: str) -> None:
@@ -58,23 +74,62 @@ def test_parse_errors(row: object, message: str) -> None:
         parse(row, WHERE)
 
 
+APT_PYTHON = (
+    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+    "apt-get install -y -qq --no-install-recommends python3 >/dev/null"
+    " && apt-get clean && rm -rf /var/lib/apt/lists/*"
+)
+
+
 @pytest.mark.parametrize(
-    ("bootstrap", "fragment"),
-    [("apt", "apt-get install -y -qq --no-install-recommends python3"),
-     ("dnf", "dnf install -y -q python3")],
+    ("bootstrap", "command"),
+    [("apt", APT_PYTHON), ("dnf", "dnf install -y -q python3 && dnf clean all")],
     ids=["apt", "dnf"],
 )  # fmt: skip
-def test_bootstrap_command(bootstrap: str, fragment: str) -> None:
-    command = Platform("p", "img", bootstrap=bootstrap).bootstrap_command
-    assert fragment in command
-    assert command == BOOTSTRAP[bootstrap]
+def test_bootstrap_command(bootstrap: str, command: str) -> None:
+    assert Platform("p", "img", bootstrap=bootstrap).bootstrap_command == command
 
 
-def test_unknown_bootstrap() -> None:
-    with pytest.raises(
-        ConfigError, match=r"^platform alpine has unknown bootstrap 'apk': use one of apt, dnf$"
-    ):
-        _ = Platform("alpine", "alpine:3", bootstrap="apk").bootstrap_command
+def test_install_command_joins_the_packages() -> None:
+    assert Platform("p", "img", bootstrap="dnf").install_command("a", "b") == (
+        "dnf install -y -q a b && dnf clean all"
+    )
+    assert INSTALL["apt"].format(packages="a b") == Platform("p", "img").install_command("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "systemd", "packages"),
+    [
+        ("apt", False, "python3 procps iproute2 sudo"),
+        ("apt", True, "python3 procps iproute2 sudo systemd systemd-sysv"),
+        ("dnf", False, "python3 procps-ng iproute sudo"),
+        ("dnf", True, "python3 procps-ng iproute sudo systemd"),
+    ],
+    ids=["apt", "apt-systemd", "dnf", "dnf-systemd"],
+)
+def test_prepare_command(bootstrap: str, systemd: bool, packages: str) -> None:  # noqa: FBT001
+    platform = Platform("p", "img", bootstrap=bootstrap, systemd=systemd)
+    assert platform.prepare_command == INSTALL[bootstrap].format(packages=packages)
+    expected = PREPARE[bootstrap] + (SYSTEMD[bootstrap] if systemd else ())
+    assert platform.prepare_command == platform.install_command(*expected)
+
+
+UNKNOWN_BOOTSTRAP = "platform alpine has unknown bootstrap 'apk': use one of apt, dnf"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda p: p.bootstrap_command,
+        lambda p: p.prepare_command,
+        lambda p: p.install_command("curl"),
+    ],
+    ids=["bootstrap", "prepare", "install"],
+)
+def test_unknown_bootstrap(command: Callable[[Platform], str]) -> None:
+    platform = Platform("alpine", "alpine:3", bootstrap="apk", systemd=True)
+    with pytest.raises(ConfigError, match=exactly(UNKNOWN_BOOTSTRAP)):
+        command(platform)
 
 
 LISTED = [Platform("debian12", "debian:12", "Debian 12"), Platform("rocky9", "rocky:9", "Rocky")]

@@ -21,7 +21,7 @@ from conftest import PLATFORMS, FakeBin, exactly, write_project
 from pytest_modskel import drivers, plugin
 from pytest_modskel.drivers.base import Driver, Session
 from pytest_modskel.errors import ModskelError, SetupError
-from pytest_modskel.platforms import BOOTSTRAP, Platform
+from pytest_modskel.platforms import INSTALL, Platform
 from pytest_modskel.plugin import fixtures
 from pytest_modskel.plugin.state import ACTIVE, PROJECT
 from pytest_modskel.project import Project
@@ -167,7 +167,7 @@ def test_unknown_key_names_file_platform_and_key(pytester: pytest.Pytester) -> N
     result = run(pytester)
     message = (
         "tests/integration/platforms.yml: platform debian12: unknown key 'imgae': "
-        "use one of bootstrap, id, image, initrd, kernel, key, kind, name, systemd"
+        "use one of bootstrap, id, image, initrd, kernel, key, kind, name, prepare, systemd"
     )
     _one_line(result, message)
     assert result.ret != pytest.ExitCode.OK
@@ -283,6 +283,10 @@ class Machine:
     commands: list[str] = field(default_factory=list)
 
 
+# The commands that install Python, one per package manager.
+BOOTSTRAPS = {Platform("p", "img", bootstrap=key).bootstrap_command for key in INSTALL}
+
+
 @dataclass(frozen=True)
 class FakeTarget:
     name: str
@@ -296,7 +300,7 @@ class FakeTarget:
             return subprocess.CompletedProcess(
                 command, 0 if found else 1, "/usr/bin/python3\n" * found, ""
             )
-        if command in BOOTSTRAP.values():
+        if command in BOOTSTRAPS:
             self.machine.has_python = self.machine.bootstrap_rc == 0
             err = "" if self.machine.has_python else "E: Unable to locate package python3\n"
             return subprocess.CompletedProcess(command, self.machine.bootstrap_rc, "", err)
@@ -349,15 +353,19 @@ class Lab:
 
 @dataclass
 class Converges:
-    """A fake run_playbook: hands out ``runs`` in turn, keeps each inventory it got."""
+    """A fake run_playbook: hands out ``runs`` in turn, keeps each inventory and diff mode."""
 
     runs: list[PlaybookRun]
     inventories: list[str] = field(default_factory=list)
+    diffs: list[bool] = field(default_factory=list)
 
-    def __call__(self, project: Project, inventory: Path, workdir: Path) -> PlaybookRun:
+    def __call__(
+        self, project: Project, inventory: Path, workdir: Path, *, diff: bool = False
+    ) -> PlaybookRun:
         assert project.role.fqcn == "acme.web"
         assert workdir.is_dir()
         self.inventories.append(inventory.read_text(encoding="utf-8"))
+        self.diffs.append(diff)
         return self.runs.pop(0)
 
 
@@ -375,7 +383,7 @@ def test_ensure_python_installs_it() -> None:
     machine = Machine(has_python=False)
     ready = fixtures.ensure_python(FakeTarget("box", machine), ROCKY)
     assert ready.python == "/usr/bin/python3"
-    assert machine.commands == ["command -v python3", BOOTSTRAP["dnf"], "command -v python3"]
+    assert machine.commands == ["command -v python3", ROCKY.bootstrap_command, "command -v python3"]
 
 
 def test_ensure_python_cannot_install_it() -> None:
@@ -435,11 +443,18 @@ def test_converge_and_verify(
     converges = _converges(monkeypatch, FIRST, SECOND)
     result = run(pytester, "--platforms", "debian12", "-rs")
     result.assert_outcomes(passed=3, skipped=1)
-    result.stdout.fnmatch_lines(["*debian12 does not run systemd: checked on VM platforms*"])
-    (timing,) = _lines_with(result, "modskel: debian12:")
+    result.stdout.fnmatch_lines([
+        ("*debian12 does not run systemd: set systemd = true in "
+         "[[]tool.modskel.platforms.debian12[]] of pyproject.toml to check services"),
+    ])  # fmt: skip
+    progress = [line for line in _lines_with(result, "modskel: debian12:") if line.endswith("…")]
+    assert progress == [f"modskel: debian12: {phase}…"
+                        for phase in ("start", "converge", "idempotence", "verify")]  # fmt: skip
+    (timing,) = [line for line in _lines_with(result, "modskel: debian12:") if line.endswith(" s")]
     assert [part.split()[0] for part in timing.split(": ", 2)[2].split(", ")] == [
         "start", "converge", "idempotence", "verify"
     ]  # fmt: skip
+    assert converges.diffs == [False, True]  # the second converge shows its diffs
     assert lab.preflights == [["debian12"]]
     assert lab.events == ["start debian12", "stop debian12"]
     assert lab.sessions == [Session("web", RUN_ID, lab.sessions[0].token)]
@@ -460,7 +475,11 @@ def test_python_is_installed_when_missing(
     _converges(monkeypatch, FIRST, SECOND)
     lab.machine.has_python = False
     run(pytester, "--platforms", "rocky9").assert_outcomes(passed=3, skipped=1)
-    assert lab.machine.commands == ["command -v python3", BOOTSTRAP["dnf"], "command -v python3"]
+    assert lab.machine.commands == [
+        "command -v python3",
+        ROCKY.bootstrap_command,
+        "command -v python3",
+    ]
 
 
 def test_python_cannot_be_installed(
@@ -506,24 +525,75 @@ def test_a_machine_that_does_not_start_is_reported_once(
     )
 
 
+FAILED_CONVERGE = PlaybookRun(
+    2,
+    "\n".join(f"line {n}" for n in range(50)),
+    (_result("Install", 2, "ok"), TaskResult("box", "Start", "tasks/main.yml:14", "service",
+                                             "failed", msg="Unable to start\n  nginx")),
+)  # fmt: skip
+
+
 @pytest.mark.usefixtures("lab")
 def test_converge_fails(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     write_project(pytester.path)
     pytester.makepyfile(test_role=ROLE_TESTS)
-    output = "\n".join(f"line {n}" for n in range(50))
-    failed = PlaybookRun(2, output, (_result("Install", 2, "ok"), _result("Start", 14, "failed")))
-    converges = _converges(monkeypatch, failed)
+    converges = _converges(monkeypatch, FAILED_CONVERGE)
     result = run(pytester, "--platforms", "debian12")
-    result.assert_outcomes(passed=1, errors=3)
+    result.assert_outcomes(passed=1, skipped=1, errors=2)
     result.stdout.fnmatch_lines([
         "*converge failed on debian12:",
-        "  - Start [[]failed[]] (/role/tasks/main.yml:14)",
+        "  - Start [[]failed[]] (tasks/main.yml:14): Unable to start nginx",
         "--- ansible-playbook output (last 40 lines) ---",
         "line 10",
     ])  # fmt: skip
     assert not _lines_with(result, "line 9")
     assert len(converges.inventories) == 1  # no second converge after a failed first
     assert (pytester.path / ".task-coverage" / "debian12.json").is_file()
+    assert not _lines_with(result, "modskel: debian12: idempotence…")
+
+
+HOST_TESTS = """\
+def test_one(host):
+    pass
+
+def test_two(host):
+    pass
+
+def test_three(host):
+    pass
+"""
+
+
+@pytest.mark.usefixtures("lab")
+def test_failed_converge_is_reported_once(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_role=HOST_TESTS)
+    _converges(monkeypatch, FAILED_CONVERGE)
+    result = run(pytester, "--platforms", "debian12")
+    result.assert_outcomes(errors=3)
+    full = "converge failed on debian12:"
+    pointer = "converge failed on debian12: see the first error of debian12 above"
+    assert (result.outlines.count(full), result.outlines.count(pointer)) == (1, 2)
+    assert len(_lines_with(result, "--- ansible-playbook output (last 40 lines) ---")) == 1
+    result.stdout.fnmatch_lines([
+        "*ERROR at setup of test_one[[]debian12[]]*", full,
+        "*ERROR at setup of test_two[[]debian12[]]*", pointer,
+        "*ERROR at setup of test_three[[]debian12[]]*", pointer,
+    ])  # fmt: skip
+
+
+@pytest.mark.usefixtures("lab")
+def test_failed_converge_of_one_platform_spares_the_other(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_role=HOST_TESTS)
+    _converges(monkeypatch, FAILED_CONVERGE, FIRST, SECOND)
+    result = run(pytester)
+    result.assert_outcomes(passed=3, errors=3)
+    assert not _lines_with(result, "rocky9: see the first error")
 
 
 @pytest.mark.usefixtures("lab")
@@ -537,7 +607,56 @@ def test_not_idempotent(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPat
     result.stdout.fnmatch_lines([
         "*not idempotent on debian12: the second converge changed or failed 1 task(s):",
         "  - Config [[]changed[]] (/role/tasks/main.yml:8)",
+        "      (no diff reported: for command or shell, add creates:, removes: or changed_when:)",
     ])  # fmt: skip
+
+
+def _tagged(task: str, line: int, status: str, *, diff: str = "") -> TaskResult:
+    return TaskResult("box", task, f"tasks/main.yml:{line}", "action", status,
+                      tags=("modskel-idempotence-notest",), diff=diff)  # fmt: skip
+
+
+@pytest.mark.usefixtures("lab")
+def test_not_idempotent_shows_diffs_and_opted_out_tasks(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_role=ROLE_TESTS)
+    config = TaskResult("box", "Config", "tasks/main.yml:8", "template", "changed",
+                        diff="--- before\n+++ after\n-a\n+b\n")  # fmt: skip
+    second = PlaybookRun(0, "", (config, _tagged("Refresh", 20, "changed")))
+    _converges(monkeypatch, FIRST, second)
+    result = run(pytester, "--platforms", "debian12")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "*not idempotent on debian12: the second converge changed or failed 1 task(s):",
+        "  - Config [[]changed[]] (tasks/main.yml:8)",
+        "      --- before",
+        "      +++ after",
+        "      -a",
+        "      +b",
+        "left out of the check by tag (modskel-idempotence-notest, molecule-idempotence-notest):",
+        "  - Refresh (tasks/main.yml:20)",
+    ])  # fmt: skip
+    note = ("modskel: debian12: idempotence check skipped 1 changed task(s) by tag: "
+            "Refresh (tasks/main.yml:20)")  # fmt: skip
+    assert _one_line(result, note) == note
+
+
+@pytest.mark.usefixtures("lab")
+def test_opted_out_task_is_noted_at_the_end(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_role=ROLE_TESTS)
+    second = PlaybookRun(0, "", (_result("Install", 2, "ok"), _tagged("Refresh", 20, "changed")))
+    _converges(monkeypatch, FIRST, second)
+    result = run(pytester, "--platforms", "debian12")
+    result.assert_outcomes(passed=3, skipped=1)
+    note = ("modskel: debian12: idempotence check skipped 1 changed task(s) by tag: "
+            "Refresh (tasks/main.yml:20)")  # fmt: skip
+    end = result.outlines.index(note)  # the end-of-run lines: notes, then timings
+    assert result.outlines[end + 1].startswith("modskel: debian12: start ")
 
 
 @pytest.mark.usefixtures("lab")

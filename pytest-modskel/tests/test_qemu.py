@@ -155,8 +155,8 @@ def test_qemu_command_bad_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         qemu.qemu_command(Boot(Path("d")), Path("o"), Path("s"), 1, "n")
 
 
-def _vm(image: str, **fields: str) -> Platform:
-    return Platform("vm12", image, kind="vm", systemd=True, **fields)
+def _vm(image: str, *, kernel: str = "", initrd: str = "") -> Platform:
+    return Platform("vm12", image, kind="vm", systemd=True, kernel=kernel, initrd=initrd)
 
 
 def test_resolve_paths(tmp_path: Path) -> None:

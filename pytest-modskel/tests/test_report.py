@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -117,3 +119,40 @@ def test_terminal_summary(config: pytest.Config) -> None:
     report.add_time(config, "debian12", "start", 2.0)
     report.pytest_terminal_summary(cast("pytest.TerminalReporter", reporter))
     assert written == ["modskel: note", "modskel: debian12: start 2.0 s"]
+
+
+def test_progress_on_the_terminal(
+    config: pytest.Config, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written: list[str] = []
+    reporter = SimpleNamespace(write_line=written.append)
+    config.pluginmanager.register(reporter, "terminalreporter")
+    report.progress(config, "debian12", "converge")
+    assert written == ["modskel: debian12: converge…"]
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("worker", [True, False], ids=["xdist-worker", "no-terminal"])
+def test_progress_on_the_standard_error(
+    config: pytest.Config,
+    monkeypatch: pytest.MonkeyPatch,
+    worker: bool,  # noqa: FBT001
+) -> None:
+    written: list[str] = []
+    if worker:
+        config.workerinput = {}  # type: ignore[attr-defined]  # as xdist sets it in workers
+        config.pluginmanager.register(
+            SimpleNamespace(write_line=written.append), "terminalreporter"
+        )
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", stream)
+    report.progress(config, "rocky9", "start")
+    assert stream.getvalue() == "modskel: rocky9: start…\n"
+    assert written == []
+
+
+def test_progress_without_a_standard_error(
+    config: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "__stderr__", None)  # pythonw, or a closed stderr
+    report.progress(config, "rocky9", "start")  # says nothing, raises nothing

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import exactly, write_project
 from pytest_modskel import Project
-from pytest_modskel.commands import main, task_coverage
+from pytest_modskel.commands import main, python_coverage, task_coverage
 from pytest_modskel.commands.task_coverage import Task, TaskCoverageError
 from pytest_modskel.runner.ansible import TaskResult
 
@@ -159,7 +159,7 @@ def test_save(role: Path) -> None:
     assert json.loads(path.read_text(encoding="utf-8")) == {
         "fingerprint": task_coverage.fingerprint(role),
         "results": [{"host": "box", "task": "t", "path": "/x:1", "action": "action",
-                     "status": "ok"}],
+                     "status": "ok", "tags": [], "diff": "", "msg": ""}],
     }  # fmt: skip
 
 
@@ -172,7 +172,7 @@ def test_usable_leaves_out_stale_and_unknown(role: Path) -> None:
     )
     runs, notes = task_coverage.usable(project, {"debian12", "rocky9"})
     assert runs == [[{"host": "box", "task": "t", "path": "/x:1", "action": "action",
-                      "status": "ok"}]]  # fmt: skip
+                      "status": "ok", "tags": [], "diff": "", "msg": ""}]]  # fmt: skip
     assert notes == [
         "left out centos7.json: centos7 is no longer a platform",
         (
@@ -198,7 +198,9 @@ def test_record(role: Path, tmp_path: Path) -> None:
          _result(f"{role}/tasks/main.yml:99", "ok"),  # no task there
          _result(f"{role}/tasks/main.yml:x", "ok"),  # no line
          _result("/elsewhere/tasks/main.yml:2", "ok"),  # another role
-         _result(f"{role}/tasks/config.yml:1", "unreachable")],
+         _result(f"{role}/tasks/config.yml:1", "unreachable"),
+         _result("tasks/main.yml:11", "ignored"),  # relative to the project, as read_results
+         _result("../elsewhere/tasks/main.yml:15", "ok")],  # relative, outside the project
     ]  # fmt: skip
     task_coverage.record(tasks, [[vars(r) for r in rows] for rows in runs], role)
     assert {(t.path, t.line): t.statuses for t in tasks if t.statuses} == {
@@ -206,6 +208,7 @@ def test_record(role: Path, tmp_path: Path) -> None:
         ("tasks/main.yml", 8): {"skipped", "changed"},
         ("handlers/main.yml", 1): {"skipped"},
         ("tasks/config.yml", 1): {"unreachable"},
+        ("tasks/main.yml", 11): {"ignored"},
     }
 
 
@@ -323,7 +326,8 @@ def test_coverage_command(
     _record_run(root, "centos7", [("handlers/main.yml:1", "ok")])  # no longer a platform
     assert main(["coverage"]) == code
     out = capsys.readouterr().out.splitlines()
-    assert out[:6] == [
+    assert out[0] == NO_PYTHON_DATA  # Python first; without data only tasks are judged
+    assert out[1:7] == [
         "File               Executed  Total",
         "tasks/config.yml          1      1",
         "tasks/main.yml            2      4",
@@ -339,6 +343,42 @@ def test_coverage_command(
     assert (report["executed"], report["total"], report["percent"]) == (3, 6, 50.0)
     markdown = (root / "coverage-report" / "tasks.md").read_text(encoding="utf-8")
     assert markdown == task_coverage.markdown(report)
+
+
+NO_PYTHON_DATA = "Python coverage: no data: the unit envs write it (run tox -e unit first)"
+PYTHON_FAILS = "Coverage failure: total of 67 is less than fail-under=90"
+
+
+@pytest.mark.parametrize(
+    ("python_passes", "tasks_pass"),
+    [(True, True), (False, True), (True, False), (False, False)],
+    ids=["both-pass", "python-fails", "tasks-fail", "both-fail"],
+)
+def test_coverage_command_judges_python_and_tasks(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    python_passes: bool,  # noqa: FBT001
+    tasks_pass: bool,  # noqa: FBT001
+) -> None:
+    setting = None if tasks_pass else "[tool.modskel.task_coverage]\nfail_under = 50.1\n"
+    root = _role(tmp_path / "role", pyproject=setting)
+    monkeypatch.chdir(root)
+    _record_run(root, "debian12", [("tasks/main.yml:2", "ok"), ("tasks/main.yml:8", "ok"),
+                                   ("tasks/config.yml:1", "changed")])  # fmt: skip
+    said = [] if python_passes else [PYTHON_FAILS]
+    roots: list[Path] = []
+
+    def report(found: Path) -> tuple[bool, list[str]]:
+        roots.append(found)
+        return python_passes, said
+
+    monkeypatch.setattr(python_coverage, "report", report)
+    assert main(["coverage"]) == (0 if python_passes and tasks_pass else 1)
+    assert roots == [root]
+    out = capsys.readouterr().out.splitlines()
+    assert out[: len(said) + 1] == [*said, "File               Executed  Total"]
+    assert (root / "coverage-report" / "tasks.json").is_file()  # tasks reported all the same
 
 
 def test_coverage_command_bad_task_file(role: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,14 +18,23 @@ from pytest_modskel.errors import ConfigError
 from pytest_modskel.project import Project
 from pytest_modskel.schema import check_table
 
-# How to install Python on an image that lacks it, by `bootstrap` key.
-BOOTSTRAP: dict[str, str] = {
+# How to install packages, by `bootstrap` key (the platform's package manager).
+INSTALL: dict[str, str] = {
     "apt": (
         "apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
-        "apt-get install -y -qq --no-install-recommends python3 >/dev/null"
+        "apt-get install -y -qq --no-install-recommends {packages} >/dev/null"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/*"
     ),
-    "dnf": "dnf install -y -q python3",
+    "dnf": "dnf install -y -q {packages} && dnf clean all",
 }
+# What a prepared container image adds to the platform's image: Python for
+# Ansible; ps, ss and sudo for testinfra's process, socket and service checks
+# and for roles that become another user; systemd when the platform runs it.
+PREPARE: dict[str, tuple[str, ...]] = {
+    "apt": ("python3", "procps", "iproute2", "sudo"),
+    "dnf": ("python3", "procps-ng", "iproute", "sudo"),
+}
+SYSTEMD: dict[str, tuple[str, ...]] = {"apt": ("systemd", "systemd-sysv"), "dnf": ("systemd",)}
 
 
 @dataclass(frozen=True)
@@ -37,13 +46,15 @@ class Platform:
         name: display name.
         image: container image; for a VM, a disk image path or URL (qcow2 or
             raw) or ``built:<suite>`` (built offline by ``modskel image``).
-        bootstrap: key of BOOTSTRAP that installs Python on this image.
+        bootstrap: the package manager (a key of INSTALL): how the image is prepared.
         kind: the driver that starts it: ``container``, ``vm``, ``ssh``, or a
             kind a third-party driver registers.
         systemd: whether systemd runs as PID 1, so service checks apply.
         kernel: for a VM disk without a boot loader, the kernel to boot directly.
         initrd: the initrd that goes with ``kernel``.
         key: for ``ssh``, the private key that logs in (else ssh's configuration).
+        prepare: for containers, whether to build the prepared image (Python,
+            procps, iproute2, sudo, and systemd if asked) from ``image`` first.
     """
 
     id: str
@@ -55,16 +66,27 @@ class Platform:
     kernel: str = ""
     initrd: str = ""
     key: str = ""
+    prepare: bool = True
+
+    def install_command(self, *packages: str) -> str:
+        """Return the shell command that installs ``packages`` on this platform."""
+        if self.bootstrap not in INSTALL:
+            known = ", ".join(sorted(INSTALL))
+            msg = f"platform {self.id} has unknown bootstrap {self.bootstrap!r}: use one of {known}"
+            raise ConfigError(msg)
+        return INSTALL[self.bootstrap].format(packages=" ".join(packages))
 
     @property
     def bootstrap_command(self) -> str:
         """Return the shell command that installs Python on this platform."""
-        try:
-            return BOOTSTRAP[self.bootstrap]
-        except KeyError:
-            known = ", ".join(sorted(BOOTSTRAP))
-            msg = f"platform {self.id} has unknown bootstrap {self.bootstrap!r}: use one of {known}"
-            raise ConfigError(msg) from None
+        return self.install_command("python3")
+
+    @property
+    def prepare_command(self) -> str:
+        """Return the command that prepares a container image of this platform."""
+        packages = PREPARE.get(self.bootstrap, ())
+        packages += SYSTEMD.get(self.bootstrap, ()) if self.systemd else ()
+        return self.install_command(*packages)
 
 
 FIELDS: dict[str, type] = {f.name: bool if f.type == "bool" else str for f in fields(Platform)}

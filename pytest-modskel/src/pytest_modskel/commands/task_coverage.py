@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from pytest_modskel.commands import python_coverage
 from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import EXIT_FAILED, EXIT_OK, ConfigError
 from pytest_modskel.platforms import load
@@ -155,7 +156,7 @@ def record(tasks: list[Task], runs: Runs, root: Path) -> None:
     for rows in runs:
         for row in rows:
             file, _, number = row["path"].rpartition(":")
-            resolved = Path(file).resolve()
+            resolved = (root / file).resolve()  # relative to the project, or absolute
             if resolved.is_relative_to(root) and number.isdigit():
                 key = (str(resolved.relative_to(root)), int(number))
                 if key in by_place:
@@ -215,8 +216,16 @@ def terminal(report: dict[str, Any]) -> str:
 
 
 def run(_args: argparse.Namespace) -> int:
-    """Print and write the report; return 1 below the threshold."""
+    """Report Python coverage (if the unit envs left data) and task coverage; judge both."""
     project = Project.find()
+    python_passed, said = python_coverage.report(project.root)
+    for line in said:
+        print(line)
+    return EXIT_OK if tasks_report(project) and python_passed else EXIT_FAILED
+
+
+def tasks_report(project: Project) -> bool:
+    """Print and write the task coverage report; return whether it meets its threshold."""
     fail_under = float(project.setting("task_coverage", "fail_under", 0))
     tasks = role_tasks(project.root)
     runs, notes = usable(project, {p.id for p in load(project)})
@@ -231,8 +240,10 @@ def run(_args: argparse.Namespace) -> int:
     if report["percent"] < fail_under:
         percent = report["percent"]
         print(f"task coverage {percent}% is below fail_under {fail_under:g}%: run the tasks above")
-        return EXIT_FAILED
-    return EXIT_OK
+        return False
+    return True
 
 
-COMMAND = Command("coverage", "report task coverage of the role from integration runs", run)
+COMMAND = Command(
+    "coverage", "report Python coverage (unit envs) and task coverage (integration runs)", run
+)

@@ -10,6 +10,7 @@ import atexit
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pytest_modskel.drivers.base import Driver, Session
 from pytest_modskel.errors import ConfigError, SetupError
+from pytest_modskel.images import prepared
 from pytest_modskel.text import last_line
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ class Engine:
     ansible_connection: str
     testinfra_backend: str
     remove_args: tuple[str, ...]
+    systemd_args: tuple[str, ...] = ()  # how to run systemd as PID 1
 
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run the engine CLI with ``args``; never raises on a non-zero exit."""
@@ -60,9 +63,19 @@ class Engine:
 
 
 ENGINES: dict[str, Engine] = {
-    "podman": Engine("podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0")),
-    "docker": Engine("docker", "community.docker.docker", "docker", ("rm", "-f")),
-}
+    "podman": Engine(
+        "podman", "containers.podman.podman", "podman", ("rm", "-f", "-t", "0"),
+        systemd_args=("--systemd=always",),
+    ),
+    # Docker has no systemd mode: systemd needs the host's cgroup tree, writable,
+    # and tmpfs on /run (see docs/platforms.md for the caveats).
+    "docker": Engine(
+        "docker", "community.docker.docker", "docker", ("rm", "-f"),
+        systemd_args=("--privileged", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                      "--tmpfs", "/run", "--tmpfs", "/run/lock"),
+    ),
+}  # fmt: skip
+SYSTEMD_TIMEOUT = 90  # seconds for systemd in a container to finish booting
 
 
 def detect(env: Mapping[str, str] = os.environ) -> Engine:
@@ -140,35 +153,68 @@ atexit.register(remove_live)
 
 
 def preflight(platforms: list[Platform]) -> None:
-    """Check for an engine that runs containers and every platform's image."""
+    """Check for an engine that runs containers; pull and prepare every platform's image."""
     if platforms:
         engine = detect()
         for platform in platforms:
             ensure_image(engine, platform.image)
+            prepared.prepare(engine, platform)
 
 
 @contextmanager
 def started(platform: Platform, workdir: Path, session: Session) -> Iterator[Container]:  # noqa: ARG001
     """The container driver: a labelled container of ``platform``, always removed."""
-    name = session.name(platform.id)
-    with running(detect(), platform.image, name, session.project, session.run_id) as box:
+    name, engine = session.name(platform.id), detect()
+    image = prepared.prepare(engine, platform)
+    with running(
+        engine, image, name, session.project, session.run_id, systemd=platform.systemd
+    ) as box:
         yield box
 
 
+def wait_for_systemd(box: Container, timeout: float = SYSTEMD_TIMEOUT) -> None:
+    """Wait until systemd in ``box`` has booted (running, or degraded: some unit failed)."""
+    deadline, state = time.monotonic() + timeout, "unknown"
+    while time.monotonic() < deadline:
+        state = box.sh("systemctl is-system-running").stdout.strip() or "unknown"
+        if state in ("running", "degraded"):
+            return
+        time.sleep(0.5)
+    msg = (
+        f"systemd in {box.name} did not finish booting in {timeout:.0f} s (state: {state}): "
+        "check the image runs /lib/systemd/systemd, or set systemd = false for the platform"
+    )
+    raise SetupError(msg)
+
+
 @contextmanager
-def running(
-    engine: Engine, image: str, name: str, project: str = "", run_id: str = ""
+def running(  # noqa: PLR0913 - the container, its labels and its init
+    engine: Engine,
+    image: str,
+    name: str,
+    project: str = "",
+    run_id: str = "",
+    *,
+    systemd: bool = False,
 ) -> Iterator[Container]:
-    """Start a labelled container from ``image``; always remove it afterwards."""
+    """Start a labelled container from ``image`` (systemd as PID 1 if asked); always remove it."""
     ensure_image(engine, image)
     labels = ("--label", f"{LABEL}={project}", "--label", f"{RUN_LABEL}={run_id}")
+    init = (
+        (*engine.systemd_args, image, "/lib/systemd/systemd")
+        if systemd
+        else (image, "sleep", "infinity")
+    )
     _LIVE[name] = engine
     try:
-        started = engine.run("run", "-d", "--name", name, *labels, image, "sleep", "infinity")
+        started = engine.run("run", "-d", "--name", name, *labels, *init)
         if started.returncode != 0:
             msg = f"could not start {image} with {engine.binary}: {last_line(started.stderr)}"
             raise SetupError(msg)
-        yield Container(engine, name)
+        box = Container(engine, name)
+        if systemd:
+            wait_for_systemd(box)
+        yield box
     finally:
         engine.run(*engine.remove_args, name)
         _LIVE.pop(name, None)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,24 +19,20 @@ from pytest_modskel.commands import task_coverage
 from pytest_modskel.drivers.base import RUN_ENV, Session, Target
 from pytest_modskel.errors import ModskelError, SetupError
 from pytest_modskel.platforms import Platform
-from pytest_modskel.plugin.report import add_time, timed
+from pytest_modskel.plugin.converge import (
+    Converge,
+    assert_idempotent,
+    opted_out_note,
+    report_failure_once,
+)
+from pytest_modskel.plugin.report import add_time, note, progress, timed
 from pytest_modskel.plugin.state import PROJECT, SELECTED, platform_of
 from pytest_modskel.project import Project
-from pytest_modskel.runner.ansible import PlaybookRun, run_playbook
+from pytest_modskel.runner.ansible import run_playbook
 from pytest_modskel.text import last_line
 
 if TYPE_CHECKING:
     from testinfra.host import Host
-
-
-@dataclass(frozen=True)
-class Converge:
-    """The two converges of one platform: the second must change nothing."""
-
-    platform: Platform
-    target: Target
-    first: PlaybookRun
-    second: PlaybookRun
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +78,7 @@ def instance(
     session = Session(modskel_project.role.name, os.environ[RUN_ENV])
     workdir = tmp_path_factory.mktemp(f"machine-{platform.id}")
     started = time.monotonic()
+    progress(pytestconfig, platform.id, "start")
     try:
         with drivers.driver(platform).start(platform, workdir, session) as target:
             ready = ensure_python(target, platform)
@@ -94,31 +90,40 @@ def instance(
 
 
 @pytest.fixture(scope="session")
-def converge(
+def converged(
     instance: Target,
     platform: Platform,
     modskel_project: Project,
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Converge:
-    """Converge the role twice on ``instance``; fail if the first converge fails."""
+    """Converge the role on ``instance``, and again in --diff mode if the first passed."""
     workdir = tmp_path_factory.mktemp(f"converge-{platform.id}")
     inventory = workdir / "inventory.ini"
     inventory.write_text(f"{instance.inventory_line()}\n", encoding="utf-8")
+    progress(pytestconfig, platform.id, "converge")
     with timed(pytestconfig, platform.id, "converge"):
         first = run_playbook(modskel_project, inventory, workdir)
     task_coverage.save(modskel_project, platform.id, first.results)
     if first.returncode != 0:
-        pytest.fail(
-            f"converge failed on {platform.id}:\n{first.summary('failed', 'unreachable')}\n"
-            f"--- ansible-playbook output (last 40 lines) ---\n"
-            + "\n".join(first.output.splitlines()[-40:]),
-            pytrace=False,
-        )
+        return Converge(platform, instance, first, None)
+    progress(pytestconfig, platform.id, "idempotence")
     with timed(pytestconfig, platform.id, "idempotence"):
-        second = run_playbook(modskel_project, inventory, workdir)
+        second = run_playbook(modskel_project, inventory, workdir, diff=True)
     task_coverage.save(modskel_project, platform.id, first.results + second.results)
-    return Converge(platform, instance, first, second)
+    result = Converge(platform, instance, first, second)
+    if line := opted_out_note(result):
+        note(pytestconfig, line)
+    progress(pytestconfig, platform.id, "verify")
+    return result
+
+
+@pytest.fixture
+def converge(converged: Converge, pytestconfig: pytest.Config) -> Converge:
+    """The converges of this platform; a failed first converge is an error, reported once."""
+    if converged.failed:
+        report_failure_once(pytestconfig, converged)
+    return converged
 
 
 @pytest.fixture
@@ -131,7 +136,10 @@ def host(converge: Converge) -> Host:
 def systemd(platform: Platform) -> None:
     """Skip a test on platforms where systemd is not PID 1 (containers)."""
     if not platform.systemd:
-        pytest.skip(f"{platform.id} does not run systemd: checked on VM platforms")
+        pytest.skip(
+            f"{platform.id} does not run systemd: set systemd = true in "
+            f"[tool.modskel.platforms.{platform.id}] of pyproject.toml to check services"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -144,13 +152,4 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         return (yield)
 
 
-def assert_idempotent(result: Converge) -> None:
-    """Fail, naming every task, if the second converge changed or failed anything."""
-    __tracebackhide__ = True
-    bad = result.second.with_status("changed", "failed", "unreachable")
-    if bad or result.second.returncode != 0:
-        pytest.fail(
-            f"not idempotent on {result.platform.id}: the second converge changed or failed "
-            f"{len(bad)} task(s):\n{result.second.summary('changed', 'failed', 'unreachable')}",
-            pytrace=False,
-        )
+__all__ = ["Converge", "assert_idempotent"]

@@ -8,6 +8,7 @@ finish.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,20 @@ def note(config: pytest.Config, line: str) -> None:
     """Add a line to print at the end of the run (once, however many workers add it)."""
     if line not in notes(config):
         notes(config).append(line)
+
+
+def progress(config: pytest.Config, platform_id: str, phase: str) -> None:
+    """Say that a phase of a platform starts, so a long run does not look hung.
+
+    On the terminal when this process owns it; from an xdist worker, on the
+    standard error it shares with the controller.
+    """
+    line = f"modskel: {platform_id}: {phase}…"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and not hasattr(config, "workerinput"):
+        reporter.write_line(line)
+    elif sys.__stderr__ is not None:
+        sys.__stderr__.write(f"{line}\n")
 
 
 def add_time(config: pytest.Config, platform_id: str, phase: str, seconds: float) -> None:

@@ -12,17 +12,39 @@ from pathlib import Path
 from pytest_modskel.project import Project, Role
 
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+# Where Ansible looks for roles by default (`ansible-galaxy role install` puts them there).
+DEFAULT_ROLES = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
+
+
+NOTEST_TAGS = ("modskel-idempotence-notest", "molecule-idempotence-notest")
 
 
 @dataclass(frozen=True)
 class TaskResult:
-    """One task's result on one host, as the modskel_results callback wrote it."""
+    """One task's result on one host, as the modskel_results callback wrote it.
+
+    ``path`` is ``file:line``, relative to the project when the file is in it.
+    ``diff`` is what a changed task reported in --diff mode; ``msg`` a failure's message.
+    """
 
     host: str
     task: str
     path: str
     action: str
     status: str
+    tags: tuple[str, ...] = ()
+    diff: str = ""
+    msg: str = ""
+
+    @property
+    def idempotence_optout(self) -> bool:
+        """Whether the task's tags exclude it from the idempotence check."""
+        return any(tag in NOTEST_TAGS for tag in self.tags)
+
+    def line(self) -> str:
+        """Return the task as one report line."""
+        why = f": {' '.join(self.msg.split())}" if self.msg else ""
+        return f"  - {self.task} [{self.status}] ({self.path}){why}"
 
 
 @dataclass(frozen=True)
@@ -39,8 +61,7 @@ class PlaybookRun:
 
     def summary(self, *statuses: str) -> str:
         """List the tasks with ``statuses`` one per line, for failure messages."""
-        rows = self.with_status(*statuses)
-        return "\n".join(f"  - {r.task} [{r.status}] ({r.path})" for r in rows)
+        return "\n".join(r.line() for r in self.with_status(*statuses))
 
 
 def roles_path(workdir: Path, role: Role, root: Path) -> Path:
@@ -55,9 +76,15 @@ def roles_path(workdir: Path, role: Role, root: Path) -> Path:
 
 def ansible_env(project: Project, workdir: Path, results: Path | None = None) -> dict[str, str]:
     """Return the environment for ansible commands run against ``project``'s role."""
+    # The role under test by its FQCN; then the project's roles/ folder (where
+    # `ansible-galaxy install -r requirements.yml -p roles` puts its dependencies).
+    found = [roles_path(workdir, project.role, project.root), project.root / "roles"]
+    roles = [str(p) for p in found if p.is_dir()] + [
+        str(Path(p).expanduser()) for p in DEFAULT_ROLES
+    ]
     env = {
         **os.environ,
-        "ANSIBLE_ROLES_PATH": str(roles_path(workdir, project.role, project.root)),
+        "ANSIBLE_ROLES_PATH": os.pathsep.join(roles),
         "ANSIBLE_FILTER_PLUGINS": str(project.root / "filter_plugins"),
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "ANSIBLE_NOCOLOR": "1",
@@ -75,21 +102,39 @@ def ansible_bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def read_results(path: Path) -> tuple[TaskResult, ...]:
-    """Read the JSON lines the modskel_results callback wrote."""
+def relative(place: str, root: Path) -> str:
+    """Return ``file:line`` relative to ``root`` when the file is in the project."""
+    file, sep, line = place.rpartition(":")
+    if not sep or not line.isdigit():
+        return place
+    resolved, root = Path(file).resolve(), root.resolve()
+    return f"{resolved.relative_to(root)}:{line}" if resolved.is_relative_to(root) else place
+
+
+def read_results(path: Path, root: Path | None = None) -> tuple[TaskResult, ...]:
+    """Read the JSON lines the modskel_results callback wrote (paths relative to ``root``)."""
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    return tuple(TaskResult(**json.loads(line)) for line in lines)
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        row["tags"] = tuple(row.get("tags", ()))
+        row["path"] = relative(row["path"], root) if root else row["path"]
+    return tuple(TaskResult(**row) for row in rows)
 
 
-def run_playbook(project: Project, inventory: Path, workdir: Path) -> PlaybookRun:
+def run_playbook(
+    project: Project, inventory: Path, workdir: Path, *, diff: bool = False
+) -> PlaybookRun:
     """Converge ``project``'s playbook; return its exit code, output and task results."""
     results = workdir / f"results-{len(list(workdir.glob('results-*')))}.jsonl"
     results.touch()
+    playbook = [ansible_bin("ansible-playbook"), "-i", str(inventory)]
     proc = subprocess.run(
-        [ansible_bin("ansible-playbook"), "-i", str(inventory), str(project.converge_playbook)],
+        [*playbook, *(["--diff"] if diff else []), str(project.converge_playbook)],
         env=ansible_env(project, workdir, results),
         capture_output=True,
         text=True,
         check=False,
     )
-    return PlaybookRun(proc.returncode, proc.stdout + proc.stderr, read_results(results))
+    installed = f"{roles_path(workdir, project.role, project.root) / project.role.fqcn}/"
+    output = (proc.stdout + proc.stderr).replace(installed, "")  # project-relative paths
+    return PlaybookRun(proc.returncode, output, read_results(results, project.root))

@@ -12,6 +12,8 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
+MESSAGE = 2000  # characters of a diff or failure message kept per task
+
 DOCUMENTATION = """
 name: modskel_results
 type: aggregate
@@ -34,16 +36,31 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]  # Ansible is untyped
         if not path:
             return
         # _task/_host work on every supported ansible-core (2.19 adds public aliases).
-        task = result._task  # noqa: SLF001
+        task, outcome = result._task, result._result  # noqa: SLF001
         row = {
             "host": result._host.get_name(),  # noqa: SLF001
             "task": task.get_name(),
             "path": task.get_path(),
             "action": task.action,
             "status": status,
+            "tags": sorted(task.tags or []),
+            "diff": self._diff(outcome) if status == "changed" else "",
+            "msg": str(outcome.get("msg", ""))[:MESSAGE] if status == "failed" else "",
         }
         with open(path, "a", encoding="utf-8") as stream:  # noqa: PTH123
             stream.write(json.dumps(row) + "\n")
+
+    def _diff(self, outcome: dict[str, Any]) -> str:
+        """Render the diff a changed task reports (only in --diff mode), as Ansible prints it."""
+        diffs = [outcome["diff"]] if outcome.get("diff") else []
+        # A looped task reports a diff per item, as Ansible's default callback shows them.
+        diffs += [
+            r["diff"] for r in outcome.get("results", []) if r.get("changed") and r.get("diff")
+        ]
+        try:
+            return "".join(str(self._get_diff(diff)) for diff in diffs)[:MESSAGE]
+        except Exception:  # noqa: BLE001 - a diff is a courtesy: never fail the run over it
+            return ""
 
     def v2_runner_on_ok(self, result: Any) -> None:  # noqa: ANN401, D102
         self._record(result, "changed" if result._result.get("changed") else "ok")  # noqa: SLF001
