@@ -1,6 +1,7 @@
 """Print modskel's figures: copy, update, lint+unit (cold, warm), integration, project size.
 
-Usage: ``uv run python benchmarks/run.py [--platform debian12] [--rounds 3] [--vm debian12-vm]``
+Usage: ``uv run python benchmarks/run.py [--platform debian12] [--rounds 3] [--vm debian12-vm]
+[--no-molecule | --only-molecule]``
 
 Goals (see docs/developing.md): copy <= 1 s; update of an edited project from
 the first release <= 3 s; warm lint+unit <= 10 s; integration of the sample
@@ -8,6 +9,11 @@ role on one container platform <= 16 s; on a VM platform <= 60 s under TCG
 (<= 30 s under KVM), reported per phase; template-owned Python in a fresh
 default project <= 300 lines (the harness is a package). Machines are noisy:
 read the median of several rounds, and compare figures from the same run.
+
+Side by side with molecule (benchmarks/versus_molecule.py): the integration
+time of the sample role and of the fixture role web_service, against
+``molecule test`` of the same role on the same prepared image and engine,
+printed as a ratio; goal <= 0.25.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import versus_molecule
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,30 +115,33 @@ def vm_phases(project: Path, platform: str) -> tuple[float, dict[str, float], st
     return total, phases, accel[1] if accel else "?"
 
 
-def main() -> None:
-    """Run each measurement and print one line per figure."""
+def arguments() -> argparse.Namespace:
+    """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", default="debian12")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--vm", default="debian12-vm", help="VM platform to time (one round)")
-    args = parser.parse_args()
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--no-molecule", action="store_true", help="skip the molecule comparison")
+    which.add_argument("--only-molecule", action="store_true", help="only the molecule comparison")
+    return parser.parse_args()
+
+
+def figures(args: argparse.Namespace, tmp: Path) -> list[float]:
+    """Measure and print modskel's own figures; return the sample role's integration times."""
     tox = str(BIN / "tox")
-    with tempfile.TemporaryDirectory(prefix="modskel-bench-") as tmp:
-        wheels = Path(tmp) / "wheels"  # the harness package, from this work tree
-        timed(["uv", "build", "-q", "--wheel", "-o", str(wheels), "pytest-modskel"], REPO)
-        os.environ["UV_FIND_LINKS"] = str(wheels)
-        startup = [timed([str(BIN / "copier"), "--version"], REPO) for _ in range(args.rounds)]
-        copies = [copy(Path(tmp) / f"copy{i}" / "sample_role") for i in range(args.rounds)]
-        updated = update(Path(tmp))
-        project = Path(tmp) / "copy0" / "sample_role"
-        owned, python = template_owned_python(project)
-        cold = timed([tox, "-e", "lint,unit"], project)
-        warm = [timed([tox, "-e", "lint,unit"], project) for _ in range(args.rounds)]
-        env = f"integration-{args.platform}"
-        timed([tox, "-e", env, "--notest"], project)
-        integ = [timed([tox, "-e", env], project) for _ in range(args.rounds)]
-        timed([tox, "-e", "vm-image"], project)  # built once, cached
-        vm_total, phases, accel = vm_phases(project, args.vm)
+    startup = [timed([str(BIN / "copier"), "--version"], REPO) for _ in range(args.rounds)]
+    copies = [copy(tmp / f"copy{i}" / "sample_role") for i in range(args.rounds)]
+    updated = update(tmp)
+    project = tmp / "copy0" / "sample_role"
+    owned, python = template_owned_python(project)
+    cold = timed([tox, "-e", "lint,unit"], project)
+    warm = [timed([tox, "-e", "lint,unit"], project) for _ in range(args.rounds)]
+    env = f"integration-{args.platform}"
+    timed([tox, "-e", env], project)  # warm-up: the tox env and the prepared image
+    integ = [timed([tox, "-e", env], project) for _ in range(args.rounds)]
+    timed([tox, "-e", "vm-image"], project)  # built once, cached
+    vm_total, phases, accel = vm_phases(project, args.vm)
     print(f"copier --version (its start-up) median {statistics.median(startup):6.2f} s")
     print(f"copier copy (defaults)          median {statistics.median(copies):6.2f} s  goal  1 s")
     print(f"copier update (edited, from v0.1.0)    {updated:6.2f} s  goal  3 s")
@@ -140,11 +150,29 @@ def main() -> None:
     print(f"tox -e lint,unit (warm)         median {statistics.median(warm):6.2f} s  goal 10 s")
     median = statistics.median(integ)
     print(f"integration {args.platform:<12}        median {median:6.2f} s  goal 16 s")
-    print("molecule test, same role/image/engine (measured by hand): 64.2 s")
     for phase, seconds in phases.items():
         print(f"VM {args.vm} ({accel}) {phase:<12}        {seconds:6.2f} s")
     goal = "30" if accel == "KVM" else "60"
-    print(f"VM {args.vm} ({accel}) total (tox run)   {vm_total:6.2f} s  goal {goal} s")
+    print(f"VM {args.vm} ({accel}) total (tox run)   {vm_total:6.2f} s  goal {goal} s", flush=True)
+    return integ
+
+
+def main() -> None:
+    """Run each measurement and print one line per figure."""
+    args = arguments()
+    with tempfile.TemporaryDirectory(prefix="modskel-bench-") as tmp:
+        wheels = Path(tmp) / "wheels"  # the harness package, from this work tree
+        timed(["uv", "build", "-q", "--wheel", "-o", str(wheels), "pytest-modskel"], REPO)
+        os.environ["UV_FIND_LINKS"] = str(wheels)
+        project = Path(tmp) / "copy0" / "sample_role"
+        integ = None
+        if args.only_molecule:
+            copy(project)
+        else:
+            integ = figures(args, Path(tmp))
+        if not args.no_molecule:
+            lines = versus_molecule.compare(project, Path(tmp), args.platform, args.rounds, integ)
+            print("\n".join(lines))
 
 
 if __name__ == "__main__":

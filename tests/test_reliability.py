@@ -62,9 +62,8 @@ def test_engine_error_mid_run_removes_container(container_project: Path, tmp_pat
     (shim / "podman").chmod(0o755)
     done = tox(container_project, "integration", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
     assert done.returncode != 0
-    assert (
-        "could not install Python on debian12: Error: OCI runtime error: simulated" in done.stdout
-    )
+    assert "debian12: could not reach systemd in modskel-sample_role-debian12-" in done.stdout
+    assert ": Error: OCI runtime error: simulated" in done.stdout
 
 
 def test_clean_removes_stale_labelled_containers(container_project: Path) -> None:

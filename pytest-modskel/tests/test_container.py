@@ -312,6 +312,14 @@ def test_wait_for_systemd_times_out(
     assert sum(clock.sleeps) == timeout
 
 
+def test_wait_for_systemd_stops_at_an_engine_error(fake_bin: FakeBin, clock: Clock) -> None:
+    fake_bin.add("podman", 'echo "Error: OCI runtime error: simulated" >&2; exit 125')
+    expected = "could not reach systemd in box: Error: OCI runtime error: simulated"
+    with pytest.raises(SetupError, match=exactly(expected)):
+        container.wait_for_systemd(Container(PODMAN, "box"))
+    assert clock.sleeps == []  # no waiting on an engine that cannot exec
+
+
 def test_wait_for_systemd_default_timeout(
     podman: FakeBin, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

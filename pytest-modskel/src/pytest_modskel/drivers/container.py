@@ -76,6 +76,7 @@ ENGINES: dict[str, Engine] = {
     ),
 }  # fmt: skip
 SYSTEMD_TIMEOUT = 90  # seconds for systemd in a container to finish booting
+ENGINE_FAILURE = 125  # exec's exit codes from 125 up are the engine's own errors
 
 
 def detect(env: Mapping[str, str] = os.environ) -> Engine:
@@ -176,7 +177,11 @@ def wait_for_systemd(box: Container, timeout: float = SYSTEMD_TIMEOUT) -> None:
     """Wait until systemd in ``box`` has booted (running, or degraded: some unit failed)."""
     deadline, state = time.monotonic() + timeout, "unknown"
     while time.monotonic() < deadline:
-        state = box.sh("systemctl is-system-running").stdout.strip() or "unknown"
+        asked = box.sh("systemctl is-system-running")
+        if asked.returncode >= ENGINE_FAILURE:  # the engine, not systemd, answered
+            msg = f"could not reach systemd in {box.name}: {last_line(asked.stderr)}"
+            raise SetupError(msg)
+        state = asked.stdout.strip() or "unknown"
         if state in ("running", "degraded"):
             return
         time.sleep(0.5)
