@@ -5,37 +5,28 @@ shapes people publish (OS-family vars, include_tasks per OS, services with
 handlers, users and files with loops and block/rescue, become, dependencies,
 templates on facts). Each brings its own converge playbook and testinfra tests,
 as an author would. Planted defects in one of them prove the gate still fails.
+
+The runs are independent projects, so the module runs the selected ones three
+at a time (most of a run is waiting on containers and the package mirror);
+each test then reads its own run's output, and ``-k`` still selects one.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.helpers import FIXTURES, drop_in, tox
+from tests.helpers import FIXTURES, containers_left, drop_in, labelled_containers, tox
 
 if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable
     from pathlib import Path
 
 ROLES = sorted(p.name for p in FIXTURES.iterdir() if (p / "meta" / "main.yml").is_file())
-
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.usefixtures("no_container_left"),
-]
-
-
-@pytest.mark.parametrize("role", ROLES, ids=ROLES)
-def test_fixture_role_passes_unchanged(container_project: Path, tmp_path: Path, role: str) -> None:
-    project = drop_in(container_project, tmp_path, role)
-    done = tox(project, "integration")
-    assert done.returncode == 0, done.stdout[-5000:]
-    summary = next(line for line in reversed(done.stdout.splitlines()) if " passed" in line)
-    assert "skipped" not in summary, summary  # every check ran, services included
-
-
+AT_ONCE = 3
 STAMP = """
 - name: Refresh the stamp
   ansible.builtin.copy:
@@ -43,6 +34,12 @@ STAMP = """
     dest: /etc/fixtures-stamp
     mode: "0644"
 """
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_container_left"),
+]
 
 
 def append(project: Path, tasks: str) -> None:
@@ -56,45 +53,95 @@ def plant(project: Path, relative: str, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new))
 
 
-def failed_tests(output: str) -> list[str]:
-    """Return the names of the failed tests, from pytest's short summary."""
-    return [
-        line.split("::")[-1].split(" ")[0]
-        for line in output.splitlines()
-        if line.startswith("FAILED ")
-    ]
-
-
-def test_service_not_started_fails_and_an_opted_out_task_is_listed(
-    container_project: Path, tmp_path: Path
-) -> None:
-    project = drop_in(container_project, tmp_path, "web_service")
+def service_stopped(project: Path) -> None:
+    """The service is left stopped; a task that changes every run is opted out by tag."""
     started = "    state: started\n    enabled: true"
     plant(project, "tasks/main.yml", started, started.replace("started", "stopped"))
     append(project, STAMP + "  tags: [molecule-idempotence-notest]\n")
-    done = tox(project, "integration")
+
+
+def handler_never_runs(project: Path) -> None:
+    """No task notifies the restart handler (nginx keeps port 80); a task changes every run."""
+    plant(project, "tasks/main.yml", "  notify: Restart nginx\n", "")
+    append(project, STAMP)
+
+
+def unchanged(_project: Path) -> None:
+    """The role as it is."""
+
+
+# case id -> (fixture role, what is planted in it)
+CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
+    **{role: (role, unchanged) for role in ROLES},
+    "service-stopped": ("web_service", service_stopped),
+    "handler-never-runs": ("web_service", handler_never_runs),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(
+    request: pytest.FixtureRequest,
+    container_project: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Run `tox -e integration` for every selected case, a few at a time; nothing may leak."""
+    before = set(labelled_containers())
+    wanted = {
+        item.callspec.params["case"]
+        for item in request.session.items
+        if hasattr(item, "callspec") and "case" in item.callspec.params
+    }
+
+    def run(case: str) -> subprocess.CompletedProcess[str]:
+        role, defect = CASES[case]
+        project = drop_in(container_project, tmp_path_factory.mktemp(case), role)
+        defect(project)
+        return tox(project, "integration")
+
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        done = dict(zip(sorted(wanted), pool.map(run, sorted(wanted)), strict=True))
+    assert containers_left(before) == set()
+    return done
+
+
+def failed_tests(output: str) -> list[str]:
+    """Return the names of the failed tests, from pytest's short summary."""
+    failed = [line for line in output.splitlines() if line.startswith("FAILED ")]
+    return [line.split("::")[-1].split(" ")[0] for line in failed]
+
+
+@pytest.mark.parametrize("case", ROLES, ids=ROLES)
+def test_fixture_role_passes_unchanged(
+    runs: dict[str, subprocess.CompletedProcess[str]], case: str
+) -> None:
+    done = runs[case]
+    assert done.returncode == 0, done.stdout[-5000:]
+    summary = next(line for line in reversed(done.stdout.splitlines()) if " passed" in line)
+    assert "skipped" not in summary, summary  # every check ran, services included
+
+
+@pytest.mark.parametrize("case", ["service-stopped"])
+def test_service_not_started_fails_and_an_opted_out_task_is_listed(
+    runs: dict[str, subprocess.CompletedProcess[str]], case: str
+) -> None:
+    done = runs[case]
     assert done.returncode != 0
     assert "test_nginx_is_running_and_enabled[debian12]" in failed_tests(done.stdout)
-    assert (
-        "modskel: debian12: idempotence check skipped 1 changed task(s) by tag: "
-        "Refresh the stamp (tasks/main.yml:" in done.stdout
-    )
+    note = next(line for line in done.stdout.splitlines() if "idempotence check skipped" in line)
+    assert note.startswith("modskel: debian12: idempotence check skipped 1 changed task(s) by tag:")
+    assert "Refresh the stamp (tasks/main.yml:" in note
 
 
-def test_handler_that_never_runs_fails(container_project: Path, tmp_path: Path) -> None:
-    project = drop_in(container_project, tmp_path, "web_service")
-    plant(project, "tasks/main.yml", "  notify: Restart nginx\n", "")  # nginx keeps port 80
-    done = tox(project, "integration")
+@pytest.mark.parametrize("case", ["handler-never-runs"])
+def test_handler_that_never_runs_and_a_changing_task_fail(
+    runs: dict[str, subprocess.CompletedProcess[str]], case: str
+) -> None:
+    done = runs[case]
     assert done.returncode != 0
-    assert "test_site_listens_on_the_configured_port[debian12]" in failed_tests(done.stdout)
-    assert "test_nginx_is_running_and_enabled[debian12]" not in failed_tests(done.stdout)
-
-
-def test_changed_task_shows_its_diff(container_project: Path, tmp_path: Path) -> None:
-    project = drop_in(container_project, tmp_path, "web_service")
-    append(project, STAMP)
-    done = tox(project, "integration")
-    assert done.returncode != 0
+    failed = failed_tests(done.stdout)
+    assert "test_site_listens_on_the_configured_port[debian12]" in failed
+    assert "test_nginx_is_running_and_enabled[debian12]" not in failed
+    assert "test_second_converge_changes_nothing[debian12]" in failed
     assert (
         "not idempotent on debian12: the second converge changed or failed 1 task(s):"
         in done.stdout

@@ -85,7 +85,7 @@ def test_tox_github_and_gitlab_run_the_same_envs(
     assert envs == github_envs(project) == gitlab_envs(project)
     low = answers.get("min_ansible_core", "2.19")
     high = answers.get("max_ansible_core", load("ansible_core")[-1]["version"])
-    platforms = answers.get("platforms", ["debian12", "debian12-vm"])
+    platforms = answers.get("platforms", ["debian12"])
     integration = {f"integration-{p}" for p in platforms}
     assert envs == {"lint", "coverage"} | expected_cells(low, high) | integration
 

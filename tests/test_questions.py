@@ -28,7 +28,7 @@ def test_defaults_need_no_prompt(template_src: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     answers = yaml.safe_load((tmp_path / "web-proxy" / ".copier-answers.yml").read_text())
     assert answers["role_name"] == "web_proxy"
-    assert answers["platforms"] == ["debian12", "debian12-vm"]
+    assert answers["platforms"] == ["debian12"]
 
 
 @pytest.mark.parametrize(
