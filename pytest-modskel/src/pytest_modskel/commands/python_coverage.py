@@ -21,7 +21,8 @@ def data_files(root: Path) -> list[Path]:
 
 def report(root: Path) -> tuple[bool, list[str]]:
     """Combine, report and judge Python coverage; return (passed, lines to print)."""
-    if not data_files(root) and not (root / ".coverage").is_file():
+    found = data_files(root)
+    if not found and not (root / ".coverage").is_file():
         return True, ["Python coverage: no data: the unit envs write it (run tox -e unit first)"]
     try:
         import coverage  # noqa: PLC0415 - only the coverage env has it
@@ -34,8 +35,8 @@ def report(root: Path) -> tuple[bool, list[str]]:
         cov = coverage.Coverage(
             config_file=str(root / "pyproject.toml"), data_file=str(root / ".coverage")
         )
-        if data_files(root):
-            cov.combine([str(p) for p in data_files(root)], keep=True)
+        if found:
+            cov.combine([str(p) for p in found], keep=True)
             cov.save()
         cov.load()
         cov.html_report(directory=str(root / HTML_DIRECTORY))
