@@ -7,6 +7,10 @@ the project, started from that prepared image, with the project's own converge
 playbook and testinfra tests. The roles: the generated sample role, and the
 fixture role web_service dropped into a copy of it, as tests/helpers.py does.
 Molecule runs from a virtualenv built once under ~/.cache/modskel.
+
+The author's loop: after one task edit, ``tox -e dev -- converge`` then
+``tox -e dev -- verify`` on a kept container (benchmarks/run.py), against
+``molecule converge && molecule verify`` on a created instance.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ REQUIREMENTS = (
     "pytest-testinfra==10.2.2",
 )
 GOAL = 0.25  # modskel's integration time over molecule's, at most
+CYCLE_GOAL = 0.5  # modskel's edit-converge-verify cycle over molecule's, at most
 FIXTURES = REPO / "tests" / "fixtures" / "roles"
 # The sample role's own content: what an author replaces with their role.
 SAMPLE = ("tasks", "handlers", "templates", "defaults", "vars", "files", "meta", "filter_plugins")
@@ -88,7 +93,7 @@ def dependencies(role: str) -> list[str]:
 
 def clone(project: Path, dst: Path) -> Path:
     """Copy a generated project, without its tox envs, to ``dst``; return ``dst``."""
-    shutil.copytree(project, dst, ignore=shutil.ignore_patterns(".tox", ".ansible"))
+    shutil.copytree(project, dst, ignore=shutil.ignore_patterns(".tox", ".ansible", ".modskel"))
     return dst
 
 
@@ -221,6 +226,50 @@ def molecule_times(project: Path, dst: Path, image: str, rounds: int) -> list[fl
         remove_container(container)
 
 
+CONFIG_DIR_MODE = 'group: "{{ sample_role_group }}"\n    mode: "0750"\n\n- name: Render'
+
+
+def edit_task(project: Path) -> None:
+    """Change one task of the sample role: the configuration directory's mode, 0750 <-> 0755."""
+    tasks = project / "tasks" / "main.yml"
+    text = tasks.read_text()
+    other = CONFIG_DIR_MODE.replace("0750", "0755")
+    edited = (
+        text.replace(CONFIG_DIR_MODE, other)
+        if CONFIG_DIR_MODE in text
+        else text.replace(other, CONFIG_DIR_MODE)
+    )
+    if edited == text:
+        msg = f"{tasks}: the configuration directory task is not where the benchmark edits"
+        raise UnavailableError(msg)
+    tasks.write_text(edited)
+
+
+def molecule_cycle(project: Path, dst: Path, image: str, rounds: int) -> list[float]:
+    """Time ``molecule converge && molecule verify`` after one task edit, on a created instance."""
+    copy = clone(project, dst / project.name)
+    container = f"modskel-bench-cycle-{os.getpid()}"
+    write_scenario(copy, image, container)
+    env = {
+        **os.environ,
+        "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(VENV),
+        "MOLECULE_EPHEMERAL_DIRECTORY": str(dst / "ephemeral"),
+    }
+    molecule = str(VENV / "bin" / "molecule")
+    try:
+        timed([molecule, "converge"], copy, env)  # creates the instance, converges once
+        times = []
+        for _ in range(rounds):
+            edit_task(copy)
+            times.append(timed([molecule, "converge"], copy, env) +
+                         timed([molecule, "verify"], copy, env))  # fmt: skip
+        return times
+    finally:
+        subprocess.run([molecule, "destroy"], cwd=copy, env=env, capture_output=True, check=False)
+        remove_container(container)
+
+
 def modskel_times(project: Path, platform: str, rounds: int) -> list[float]:
     """Time ``tox -e integration-<platform>`` ``rounds`` times after a warm-up run."""
     tox = [str(BIN / "tox"), "-e", f"integration-{platform}"]
@@ -255,13 +304,50 @@ def molecule_figure(project: Path, dst: Path, image: str, rounds: int) -> list[f
         return f"{error} (log: {log})"
 
 
-def compare(
-    sample: Path, tmp: Path, platform: str, rounds: int, sample_times: list[float] | None = None
+def cycle_line(modskel: list[float] | None, molecule: list[float] | str) -> str:
+    """Format the edit-converge-verify comparison (medians), or why one side has no figure."""
+    if modskel is None:
+        return "dev loop (edit, converge, verify): not measured here (run without --only-molecule)"
+    ours = statistics.median(modskel)
+    if isinstance(molecule, str):
+        return (
+            f"dev loop (edit, converge, verify): modskel {ours:.1f} s, molecule failed: {molecule}"
+        )
+    theirs = statistics.median(molecule)
+    return (
+        f"dev loop (edit, converge, verify): modskel {ours:.1f} s, molecule {theirs:.1f} s, "
+        f"ratio {ours / theirs:.2f} (goal <= {CYCLE_GOAL})"
+    )
+
+
+def molecule_cycle_figure(project: Path, dst: Path, image: str, rounds: int) -> list[float] | str:
+    """Return molecule's edit-converge-verify times, or why it failed (its log is kept)."""
+    try:
+        return molecule_cycle(project, dst, image, rounds)
+    except subprocess.TimeoutExpired as error:
+        return f"molecule timed out after {error.timeout:.0f} s"
+    except UnavailableError as error:
+        return str(error)
+    except CommandFailedError as error:
+        log = CACHE / "bench-molecule-cycle.log"
+        log.write_text(error.output)
+        return f"{error} (log: {log})"
+
+
+def compare(  # noqa: PLR0913 - each figure this run may have measured already
+    sample: Path,
+    tmp: Path,
+    platform: str,
+    rounds: int,
+    sample_times: list[float] | None = None,
+    *,
+    cycle_times: list[float] | None = None,
 ) -> list[str]:
     """Time the sample role and web_service under modskel and molecule; return the lines.
 
     ``sample_times`` are the sample role's integration times, if this run
-    already measured them after a warm-up.
+    already measured them after a warm-up; ``cycle_times`` its edit-converge-verify
+    cycles on a kept machine (benchmarks/run.py).
     """
     try:
         check_podman()
@@ -276,7 +362,9 @@ def compare(
         image = prepared_image(sample, platform)
     except UnavailableError as error:
         return [f"molecule comparison skipped: {error}"]
-    return [
+    lines = [
         line(role, ours[role], molecule_figure(path, tmp / "molecule" / role, image, rounds))
         for role, path in roles.items()
     ]
+    cycle = molecule_cycle_figure(sample, tmp / "molecule-cycle", image, rounds)
+    return [*lines, cycle_line(cycle_times, cycle)]

@@ -12,6 +12,7 @@ MARKER = "<!-- generated: platforms table -->"
 CELLS_MARKER = "<!-- generated: support matrix -->"
 DRIVERS_MARKER = "<!-- generated: drivers table -->"
 COMMANDS_MARKER = "<!-- generated: commands table -->"
+CHECKS_MARKER = "<!-- generated: checks table -->"
 
 
 def _load(axis: str) -> Any:  # noqa: ANN401 - YAML data
@@ -77,6 +78,15 @@ def commands_table() -> str:
     return "\n".join(lines)
 
 
+def checks_table() -> str:
+    """Render the role-check registry (the unit tests ``test_role_files[<id>]``)."""
+    from pytest_modskel.checks import CHECKS  # noqa: PLC0415 - only for that page
+
+    lines = ["| Check | What it checks |", "| --- | --- |"]
+    lines += [f"| `{name}` | {check.summary} |" for name, check in CHECKS.items()]
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown: str, **_: Any) -> str:  # noqa: ANN401 - mkdocs hook signature
     """Replace each marker with its table."""
     for marker, table in (
@@ -84,6 +94,7 @@ def on_page_markdown(markdown: str, **_: Any) -> str:  # noqa: ANN401 - mkdocs h
         (CELLS_MARKER, cells_table),
         (DRIVERS_MARKER, drivers_table),
         (COMMANDS_MARKER, commands_table),
+        (CHECKS_MARKER, checks_table),
     ):
         if marker in markdown:
             markdown = markdown.replace(marker, table())

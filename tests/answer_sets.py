@@ -29,7 +29,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
             "ubuntu2204",
             "rockylinux9",
             "fedora42",
+            "debian12-vm",
         ],
+        "ci_providers": ["github", "gitlab"],
     },
 }
 

@@ -66,6 +66,13 @@ def handler_never_runs(project: Path) -> None:
     append(project, STAMP)
 
 
+def no_verify_tests(project: Path) -> None:
+    """The author's testinfra tests are deleted: converge and idempotence alone must not pass."""
+    for path in (project / "tests" / "integration").glob("test_*.py"):
+        if path.name != "test_idempotence.py":  # the template's
+            path.unlink()
+
+
 def unchanged(_project: Path) -> None:
     """The role as it is."""
 
@@ -75,6 +82,7 @@ CASES: dict[str, tuple[str, Callable[[Path], None]]] = {
     **{role: (role, unchanged) for role in ROLES},
     "service-stopped": ("web_service", service_stopped),
     "handler-never-runs": ("web_service", handler_never_runs),
+    "no-verify-tests": ("become_user", no_verify_tests),
 }
 
 
@@ -149,3 +157,16 @@ def test_handler_that_never_runs_and_a_changing_task_fail(
     assert "Refresh the stamp [changed] (tasks/main.yml:" in done.stdout
     assert "--- before: /etc/fixtures-stamp" in done.stdout
     assert "+++ after: /etc/fixtures-stamp" in done.stdout
+
+
+@pytest.mark.parametrize("case", ["no-verify-tests"])
+def test_integration_without_testinfra_tests_fails(
+    runs: dict[str, subprocess.CompletedProcess[str]], case: str
+) -> None:
+    done = runs[case]
+    assert done.returncode != 0
+    assert failed_tests(done.stdout) == ["test_role_was_verified[debian12]"]
+    assert (
+        "no testinfra test checked debian12 after converging: write one in "
+        "tests/integration/test_role.py, a function taking `host`"
+    ) in done.stdout

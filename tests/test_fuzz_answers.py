@@ -4,8 +4,8 @@ Each generated answer set is given to copier (its public ``run_copy``, as a user
 ``--data`` would be). The verdict expected of it comes from the rules of
 docs/questions.md, restated plainly below, not from the template's own checks.
 Accepted answer sets render files that all parse and keep every answer exactly;
-refused ones end in copier's one-line user message naming the first bad question,
-and nothing is written.
+refused ones end in copier's one-line user message naming every bad question, in
+question order, and nothing is written.
 
 Profiles: ``full`` (30 examples, the default) and ``quick`` (10):
 ``HYPOTHESIS_PROFILE=quick scripts/test tests/test_fuzz_answers.py``.
@@ -144,7 +144,8 @@ class Refusal:
 def name_refusal(question: str, value: str) -> Refusal | None:
     """2-63 of a-z 0-9 _, starting with a letter, and YAML must read it as text."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,62}", value):
-        return Refusal(question, f"'{value}' is invalid")
+        shown = value.replace("\n", "\\n").replace("\r", "\\r")  # messages keep to one line
+        return Refusal(question, f"'{shown}' is invalid")
     if not isinstance(yaml.safe_load(value), str):
         return Refusal(question, f"'{value}' reads as a boolean or null in YAML")
     return None
@@ -161,24 +162,30 @@ def line_refusal(question: str, value: str) -> Refusal | None:
     return None
 
 
-def expected_refusal(answers: dict[str, Any]) -> Refusal | None:
-    """Say which answer, in question order, the rules refuse first; None if all pass."""
+def expected_refusals(answers: dict[str, Any]) -> list[Refusal]:
+    """Say which answers the rules refuse, in question order, one refusal each."""
     role_name = answers["role_name"]
     checks = [
-        name_refusal("role_name", role_name),
-        Refusal("role_name", f"'{role_name}' is a Python or Ansible reserved word")
-        if role_name in RESERVED
-        else None,
+        name_refusal("role_name", role_name)
+        or (
+            Refusal("role_name", f"'{role_name}' is a Python or Ansible reserved word")
+            if role_name in RESERVED
+            else None
+        ),
         name_refusal("namespace", answers["namespace"]),
         line_refusal("description", answers["description"]),
         line_refusal("author", answers["author"]),
         None
         if answers["license"] in LICENSE_IDS
         else Refusal("license", f"'{answers['license']}' is not offered"),
-        Refusal("platforms", "is empty") if not answers["platforms"] else None,
-        Refusal("platforms", "unknown") if set(answers["platforms"]) - set(PLATFORM_IDS) else None,
+        (Refusal("platforms", "is empty") if not answers["platforms"] else None)
+        or (
+            Refusal("platforms", "unknown")
+            if set(answers["platforms"]) - set(PLATFORM_IDS)
+            else None
+        ),
     ]
-    return next((check for check in checks if check), None)
+    return [check for check in checks if check]
 
 
 def run_copier(src: Path, dst: Path, answers: dict[str, Any]) -> Exception | None:
@@ -208,21 +215,24 @@ def quoted_part(message: str) -> str:
 @example(answers={**GOOD, "license": "WTFPL"})
 @example(answers={**GOOD, "platforms": []})
 @example(answers={**GOOD, "platforms": ["debian12", "centos5"]})
+@example(answers={**GOOD, "role_name": "Web-Proxy", "license": "mit", "author": ""})
 # `$` also matches before a final newline: such a name was once accepted.
 @example(answers={**GOOD, "role_name": "web_proxy\n"})
 def test_copier_accepts_or_refuses_answers_as_the_rules_say(
     template_src: Path, answers: dict[str, Any]
 ) -> None:
-    refusal = expected_refusal(answers)
-    event(f"refused at {refusal.question}" if refusal else "accepted")
+    refusals = expected_refusals(answers)
+    event(f"refused at {', '.join(r.question for r in refusals)}" if refusals else "accepted")
     with tempfile.TemporaryDirectory() as tmp:
         dst = Path(tmp) / "role"
         error = run_copier(template_src, dst, answers)
-        if refusal:
-            assert isinstance(error, UserMessageError), f"{refusal} expected, copier: {error!r}"
-            said = quoted_part(error.message)
-            assert said.startswith(f"{refusal.question} "), said
-            assert refusal.says in said
+        if refusals:
+            assert isinstance(error, UserMessageError), f"{refusals} expected, copier: {error!r}"
+            said = quoted_part(error.message).split(" | ")  # quiet: all on one line
+            assert len(said) == len(refusals), said
+            for refusal, line in zip(refusals, said, strict=True):
+                assert line.startswith(f"{refusal.question} "), line
+                assert refusal.says in line
             assert not dst.exists()
             return
         assert error is None, f"copier refused valid answers: {error!r}"

@@ -27,7 +27,7 @@ pytestmark = [
 def test_integration_passes_on_debian12(container_project: Path) -> None:
     done = tox(container_project, "integration", "-k", "debian12")
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "6 passed" in done.stdout
+    assert "7 passed" in done.stdout
 
 
 def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_pat
     assert done.returncode != 0
     assert "not idempotent on debian12" in done.stdout
     assert "Stamp the time [changed]" in done.stdout
-    assert "1 failed, 5 passed" in done.stdout
+    assert "1 failed, 6 passed" in done.stdout
 
 
 def test_failing_testinfra_assertion_fails(container_project: Path, tmp_path: Path) -> None:
@@ -163,6 +163,6 @@ def test_third_party_driver_is_picked_by_kind(container_project: Path, tmp_path:
     log = tmp_path / "box.log"
     done = tox(project, "integration", "--platforms", "boxed", MODSKEL_BOX_LOG=str(log))
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "6 passed" in done.stdout
+    assert "7 passed" in done.stdout
     assert "modskel: boxed: start " in done.stdout
     assert log.read_text().splitlines() == ["preflight boxed", "start boxed", "removed boxed"]

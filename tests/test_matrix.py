@@ -196,7 +196,8 @@ def _edit(path: str, old: str, new: str) -> Edit:
             _edit(
                 "matrix/ansible_core.yml",
                 "eol: 2027-11-30}",
-                'eol: 2027-11-30}\n- {version: "2.22", python: ["3.13"], eol: 2028-05-31}',
+                "eol: 2027-11-30}\n"
+                '- {version: "2.22", python: ["3.13"], latest: "2.22.0", eol: 2028-05-31}',
             ),
             {"py313-ansible222"},
             set(),
@@ -224,7 +225,7 @@ def test_one_file_edit_reaches_every_rendered_place(
         assert pyproject["requires-python"] == ">=3.12"
         assert "Programming Language :: Python :: 3.11" not in pyproject["classifiers"]
     if added:
-        assert "ansible222: ansible-core>=2.22,<2.23" in (project / "tox.ini").read_text()
+        assert "ansible222: ansible-core==2.22.0" in (project / "tox.ini").read_text()
 
 
 @pytest.mark.slow

@@ -56,7 +56,7 @@ def test_new_series_is_reported_then_added(
     assert refresh.main(["--index", index]) == 0
     assert "2.22: fill in its eol date" in capsys.readouterr().out
     rows = yaml.safe_load(matrix_copy.read_text())
-    assert rows[-1] == {"version": "2.22", "python": ["3.13"], "eol": None}
+    assert rows[-1] == {"version": "2.22", "python": ["3.13"], "latest": "2.22.0", "eol": None}
 
 
 def test_changed_requires_python_is_reported(
@@ -122,7 +122,7 @@ OUT_OF_DATE = "ansible_core.yml is out of date: run `python -m tools.refresh_ans
         pytest.param(
             {"2.21.99": ">=3.13"},
             1,
-            "2.21: Pythons 3.12, 3.13 -> 3.13\n" + OUT_OF_DATE,
+            "2.21: Pythons 3.12, 3.13 -> 3.13\n2.21: latest 2.21.5 -> 2.21.99\n" + OUT_OF_DATE,
             id="dropped-python-drifts",
         ),
     ],
@@ -164,7 +164,7 @@ def test_live_index_has_every_series_of_the_matrix() -> None:
         index = refresh.fetch(refresh.INDEX_URL)
     except refresh.RefreshError as error:
         pytest.skip(f"package index unreachable: {error}")
-    specs = refresh.latest_requires_python(index)
+    specs = {series: spec for series, (_, spec) in refresh.newest_releases(index).items()}
     series = [row["version"] for row in yaml.safe_load(refresh.TARGET.read_text())]
     assert [s for s in series if s not in specs] == []
     assert {s: specs[s] for s in series if not specs[s].startswith(">=3.")} == {}

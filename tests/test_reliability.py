@@ -42,7 +42,7 @@ def test_failed_converge_removes_container_and_names_the_task(
     done = tox(project, "integration")
     assert done.returncode != 0
     assert done.stdout.count("converge failed on debian12:\n") == 1  # reported once, in full
-    assert done.stdout.count("see the first error of debian12 above") == 5
+    assert done.stdout.count("see the first error of debian12 above") == 6
     assert "Refuse to continue [failed] (tasks/main.yml:" in done.stdout  # project-relative
     assert "(tasks/main.yml:" in done.stdout
     assert "): planted" in done.stdout  # the task's own message
@@ -97,7 +97,7 @@ def test_two_platforms_run_in_parallel(container_project: Path, tmp_path: Path) 
     add_platform(project, "debian12b")
     done = tox(project, "integration", "-n", "2", "--dist", "loadgroup")
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "12 passed" in done.stdout
+    assert "14 passed" in done.stdout
     # figures gathered in the workers reach the controller's summary
     assert "modskel: debian12: start " in done.stdout
     assert "modskel: debian12b: start " in done.stdout
@@ -154,5 +154,5 @@ def test_a_platform_that_cannot_start_fails_alone(container_project: Path, tmp_p
     pyproject.write_text(pyproject.read_text() + "prepare = false\n")  # start it as it is
     done = tox(project, "integration")
     assert done.returncode != 0
-    assert "6 passed, 6 errors" in done.stdout, done.stdout[-3000:]
+    assert "7 passed, 7 errors" in done.stdout, done.stdout[-3000:]
     assert f"empty: could not start {empty} with podman" in done.stdout

@@ -6,6 +6,7 @@ import importlib.util
 import shutil
 import subprocess
 from collections.abc import Callable
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -23,6 +24,8 @@ VERSIONS = sorted(RECORDED | TAGGED)
 NEXT = "v99.0.0"  # the work tree, tagged as the release under test
 NEWER = "v99.1.0"  # NEXT plus a small template change, for the drift report
 MIGRATION = REPO / "hooks" / "migrations" / "ci_providers.py"
+CONFIG = yaml.safe_load((REPO / "copier.yml").read_text().replace("!include", ""))
+AUTHOR_FILES: list[str] = CONFIG["_skip_if_exists"]
 Project: TypeAlias = Callable[..., Path]
 
 
@@ -83,6 +86,25 @@ def edit(project: Path, relative: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def authors(project: Path) -> dict[str, bytes]:
+    """Return the project's files that match copier.yml's author-owned patterns, by path."""
+    files = (p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
+    return {
+        name: (project / name).read_bytes()
+        for name in sorted(files)
+        if any(fnmatch(name, pattern) for pattern in AUTHOR_FILES)
+    }
+
+
+def load_module(path: Path) -> Any:  # noqa: ANN401 - a module
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS, ids=str)
 def test_every_release_updates_cleanly(project_at: Project, version: str) -> None:
@@ -94,8 +116,11 @@ def test_every_release_updates_cleanly(project_at: Project, version: str) -> Non
     assert done.returncode == 0, done.stdout[-3000:]
 
 
-def test_author_edits_survive_and_template_changes_arrive(project_at: Project) -> None:
+def test_author_files_are_left_alone_and_template_changes_arrive(project_at: Project) -> None:
     project = project_at(RELEASES[0]["version"], ci="both")
+    edit(project, "meta/main.yml", "galaxy_tags: []", "galaxy_tags: [web, proxy]")
+    edit(project, "meta/main.yml", "dependencies: []", "dependencies: [acme.base]")
+    (project / "tests" / "unit" / "test_templates.py").unlink()  # the author needs none
     edit(
         project,
         "README.md",
@@ -114,7 +139,20 @@ def test_author_edits_survive_and_template_changes_arrive(project_at: Project) -
     # Next to [project], away from what the template changes (its end is not: both append).
     mine = '[tool.mine]\nkeep = "me"\n\n[dependency-groups]'
     pyproject.write_text(pyproject.read_text().replace("[dependency-groups]", mine, 1))
+    owned = authors(project)
     update(project)
+    # Not one file of the author's added (the sample filter, its test, the service
+    # template), changed (meta/main.yml: the template's new header stays out) or re-created.
+    assert authors(project) == owned
+    samples = ["filter_plugins", "tests/unit/test_filters.py", "tests/unit/test_templates.py",
+               "templates/sample_role.service.j2"]  # fmt: skip
+    assert [name for name in samples if (project / name).exists()] == []
+    meta = yaml.safe_load((project / "meta" / "main.yml").read_text())
+    assert meta["galaxy_info"]["galaxy_tags"] == ["web", "proxy"]
+    assert meta["dependencies"] == ["acme.base"]
+    check = load_module(project / "tests" / "unit" / "test_meta.py")  # the template's, new
+    expected = {"platforms": check.PLATFORMS, "min_ansible_version": check.MIN_ANSIBLE_VERSION}
+    assert check.meta_problems(project, **expected) == []
     assert "Our team applies this role to every web host." in (project / "README.md").read_text()
     assert "Author's own task" in tasks.read_text()
     assert "_port: 9999" in (project / "defaults" / "main.yml").read_text()
@@ -189,12 +227,22 @@ def test_update_check_reports_drift_then_nothing(project_at: Project) -> None:
 
 
 def load_migration() -> Any:  # noqa: ANN401 - a module
-    spec = importlib.util.spec_from_file_location("ci_providers", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(MIGRATION)
+
+
+def test_update_leaves_out_exactly_the_author_files_and_their_folders() -> None:
+    entry = next(e for e in CONFIG["_exclude"] if "_copier_operation" in e)
+    first, *patterns, last = entry.splitlines()
+    assert (first, last) == ("[%- if _copier_operation == 'update' %]", "[%- endif %]")
+    folders = [p for p in patterns if p.startswith("/")]
+    assert [p for p in patterns if p not in folders] == AUTHOR_FILES
+    # A folder left out holds nothing of the template's, now or after a later change.
+    template = REPO / "template"
+    for folder in folders:
+        names = [p.relative_to(template).as_posix().removesuffix(".jinja")
+                 for p in (template / folder[1:]).rglob("*") if p.is_file()]  # fmt: skip
+        assert names, folder
+        assert [n for n in names if not any(fnmatch(n, a) for a in AUTHOR_FILES)] == [], folder
 
 
 @pytest.mark.parametrize(

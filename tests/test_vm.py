@@ -50,7 +50,7 @@ def test_container_and_vm_pass_and_their_task_coverage_merges(
     project, basetemp = clone(vm_project, tmp_path), tmp_path / "basetemp"
     done = tox(project, "integration", "--basetemp", str(basetemp))
     assert done.returncode == 0, done.stdout[-4000:]
-    assert "12 passed" in done.stdout  # the service is checked in the container too
+    assert "14 passed" in done.stdout  # the service is checked in the container too
     assert "modskel: virtual machines use TCG (no hardware-backed KVM" in done.stdout
     assert "modskel: debian12-vm: start " in done.stdout
     assert overlays(basetemp) == []
@@ -82,7 +82,7 @@ def test_failing_verify_leaves_no_guest_and_no_overlay(vm_project: Path, tmp_pat
         "FAILED tests/integration/test_role.py::test_service_is_enabled_and_listening[debian12-vm]"
         in done.stdout
     )
-    assert "5 passed" in done.stdout
+    assert "6 passed" in done.stdout
     assert overlays(basetemp) == []
 
 
@@ -129,7 +129,7 @@ def test_ssh_driver_converges_and_verifies_a_given_machine(
         url, _, key = lines[1].split()[:3]
         done = tox(project, "integration", "--hosts", url, "--ssh-identity-file", key)
         assert done.returncode == 0, done.stdout[-4000:]
-        assert "6 passed" in done.stdout
+        assert "7 passed" in done.stdout
         assert f"modskel: 127.0.0.1-{url.rsplit(':', 1)[1]}: start" in done.stdout
         assert up.poll() is None, "the ssh driver stopped a machine it did not start"
     finally:

@@ -35,8 +35,9 @@ HEADER = """\
 #   version   the series (X.Y)
 #   python    controller Pythons the series supports: matrix/python.yml versions
 #             its latest release's requires-python admits
+#   latest    its newest release: generated projects pin it (unit cells, lint)
 #   eol       end of upstream maintenance (Ansible's release and maintenance page)
-# Refresh python and add new series: python -m tools.refresh_ansible_core
+# Refresh python and latest, add new series: python -m tools.refresh_ansible_core
 """
 
 Row = dict[str, Any]
@@ -58,8 +59,8 @@ def fetch(source: str) -> dict[str, Any]:
         raise RefreshError(msg) from error
 
 
-def latest_requires_python(index: dict[str, Any]) -> dict[str, str]:
-    """Map each X.Y series to the requires-python of its newest final release."""
+def newest_releases(index: dict[str, Any]) -> dict[str, tuple[Version, str]]:
+    """Map each X.Y series to its newest final release and that release's requires-python."""
     newest: dict[str, tuple[Version, str]] = {}
     for text, files in index.get("releases", {}).items():
         try:
@@ -72,19 +73,19 @@ def latest_requires_python(index: dict[str, Any]) -> dict[str, str]:
         series = f"{version.major}.{version.minor}"
         if series not in newest or version > newest[series][0]:
             newest[series] = (version, live[0].get("requires_python") or "")
-    return {series: spec for series, (_, spec) in newest.items()}
+    return newest
 
 
 def refreshed(rows: list[Row], index: dict[str, Any], pythons: list[str]) -> list[Row]:
     """Return ``rows`` with Pythons from the index, plus any newer series."""
-    specs = latest_requires_python(index)
     known = {row["version"]: dict(row) for row in rows}
     newest = max((Version(v) for v in known), default=Version("0"))
-    for series, spec in specs.items():
+    for series, (release, spec) in newest_releases(index).items():
         if series not in known and Version(series) <= newest:
             continue  # an older series the matrix dropped on purpose
         row = known.setdefault(series, {"version": series, "python": [], "eol": None})
         row["python"] = [py for py in pythons if SpecifierSet(spec).contains(py)]
+        row["latest"] = str(release)
     return sorted(known.values(), key=lambda row: Version(row["version"]))
 
 
@@ -96,9 +97,12 @@ def drift(old: list[Row], new: list[Row]) -> list[str]:
         was = before.get(row["version"])
         if was is None:
             lines.append(f"{row['version']}: new series, Pythons {', '.join(row['python'])}")
-        elif was["python"] != row["python"]:
+            continue
+        if was["python"] != row["python"]:
             old_pythons, new_pythons = ", ".join(was["python"]), ", ".join(row["python"])
             lines.append(f"{row['version']}: Pythons {old_pythons} -> {new_pythons}")
+        if was.get("latest") != row.get("latest"):
+            lines.append(f"{row['version']}: latest {was.get('latest')} -> {row.get('latest')}")
     return lines
 
 
@@ -108,7 +112,9 @@ def render(rows: list[Row]) -> str:
     for row in rows:
         pythons = ", ".join(f'"{py}"' for py in row["python"])
         eol = row["eol"] if row["eol"] is not None else "null"
-        lines.append(f'- {{version: "{row["version"]}", python: [{pythons}], eol: {eol}}}\n')
+        latest = f'"{row["latest"]}"' if row.get("latest") else "null"
+        fields = f'version: "{row["version"]}", python: [{pythons}], latest: {latest}, eol: {eol}'
+        lines.append(f"- {{{fields}}}\n")
     return HEADER + "".join(lines)
 
 

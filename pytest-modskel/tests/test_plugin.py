@@ -743,3 +743,150 @@ def test_session_end_in_a_worker_does_nothing(pytester: pytest.Pytester, fake_bi
     session = pytest.Session.from_config(config)
     plugin.pytest_sessionfinish(session)
     assert fake_bin.calls() == []
+
+
+# ``verified``: some testinfra test checked each converged machine (runs last).
+
+VERIFY = """\
+from pytest_modskel import unverified
+
+def test_role_was_verified(verified, platform):
+    assert verified, unverified(platform)
+
+def test_converged(converge):
+    pass
+"""
+MARKED_HOST_TESTS = """\
+import pytest
+
+@pytest.mark.verify
+def test_one(host):
+    pass
+
+@pytest.mark.verify
+def test_two(host):
+    pass
+"""
+MARKER = 'def pytest_configure(config):\n    config.addinivalue_line("markers", "verify: x")\n'
+UNVERIFIED = (
+    "no testinfra test checked debian12 after converging: write one in "
+    "tests/integration/test_role.py, a function taking `host` "
+    "(e.g. `assert host.service('nginx').is_running`); see docs/harness.md"
+)
+
+
+def test_unverified_message() -> None:
+    assert fixtures.unverified(DEBIAN) == UNVERIFIED
+
+
+@pytest.mark.usefixtures("lab")
+def test_a_platform_no_testinfra_test_checked_fails(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_idempotence=VERIFY)
+    _converges(monkeypatch, FIRST, SECOND)
+    result = run(pytester, "--platforms", "debian12")
+    result.assert_outcomes(passed=1, failed=1)
+    assert _lines_with(result, f"AssertionError: {UNVERIFIED}")
+
+
+@pytest.mark.usefixtures("lab")
+def test_verified_runs_last_and_lists_the_host_tests(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path)
+    listed = VERIFY.replace(
+        "assert verified, unverified(platform)",
+        "assert verified == [f'test_role.py::test_{n}[{platform.id}]' for n in ('one', 'two')]",
+    )
+    # test_idempotence.py is collected first: without the reordering nothing has run yet.
+    pytester.makepyfile(test_idempotence=listed, test_role=MARKED_HOST_TESTS)
+    pytester.makeconftest(MARKER)
+    _converges(monkeypatch, FIRST, SECOND)
+    result = run(pytester, "--platforms", "debian12", "-v")
+    result.assert_outcomes(passed=4)
+    ran = [line.split(" ")[0] for line in result.outlines if line.endswith("%]")]
+    assert ran == [
+        "test_idempotence.py::test_converged[debian12]",
+        "test_role.py::test_one[debian12]",
+        "test_role.py::test_two[debian12]",
+        "test_idempotence.py::test_role_was_verified[debian12]",
+    ]
+
+
+@pytest.mark.usefixtures("lab")
+@pytest.mark.parametrize(
+    "narrowing",
+    [
+        ["-k", "verified or converged"],
+        ["-m", "not verify"],
+        ["test_idempotence.py::test_role_was_verified"],
+    ],
+    ids=["keyword", "markexpr", "node-id"],
+)
+def test_a_narrowed_run_skips_the_verified_check(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, narrowing: list[str]
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_idempotence=VERIFY, test_role=MARKED_HOST_TESTS)
+    pytester.makeconftest(MARKER)
+    _converges(monkeypatch, FIRST, SECOND)
+    result = run(pytester, "--platforms", "debian12", "-rs", *narrowing)
+    assert result.parseoutcomes()["skipped"] == 1
+    assert "failed" not in result.parseoutcomes()
+    _one_line(result, "debian12: no testinfra test selected in this narrowed run")
+
+
+@pytest.mark.usefixtures("lab")
+@pytest.mark.parametrize(
+    ("args", "outcomes"),
+    [
+        (["-k", "one or verified"], {"passed": 2}),
+    ],
+    ids=["narrowed-with-a-host-test"],
+)
+def test_verified_check_still_runs(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    outcomes: dict[str, int],
+) -> None:
+    write_project(pytester.path)
+    pytester.makepyfile(test_idempotence=VERIFY, test_role=MARKED_HOST_TESTS)
+    pytester.makeconftest(MARKER)
+    _converges(monkeypatch, FIRST, SECOND)
+    result = run(pytester, "--platforms", "debian12", *args)
+    result.assert_outcomes(**outcomes)
+
+
+def test_package_loads_the_plugin_names_lazily() -> None:
+    import pytest_modskel  # noqa: PLC0415 - the package under test
+
+    assert pytest_modskel.unverified is fixtures.unverified
+    assert pytest_modskel.assert_idempotent is fixtures.assert_idempotent
+    name = "nosuch"
+    with pytest.raises(
+        AttributeError, match=exactly("module 'pytest_modskel' has no attribute 'nosuch'")
+    ):
+        getattr(pytest_modskel, name)
+
+
+def test_the_command_line_does_not_import_pytest() -> None:
+    import sys  # noqa: PLC0415 - only here
+
+    code = "import sys, pytest_modskel.commands; print({'pytest', '_pytest'} & {*sys.modules})"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found == "set()\n"
+
+
+@pytest.mark.usefixtures("lab")
+def test_systemd_tests_run_where_systemd_is_pid_1(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_project(pytester.path, platforms="- id: debian12\n  image: debian:12\n  systemd: true\n")
+    pytester.makepyfile(test_role=ROLE_TESTS)
+    _converges(monkeypatch, FIRST, SECOND)
+    run(pytester).assert_outcomes(passed=4)

@@ -19,17 +19,35 @@ Layout, from the plugin down:
 
 Public API for tests of a role::
 
-    from pytest_modskel import Converge, Project, assert_idempotent
+    from pytest_modskel import Converge, Project, assert_idempotent, unverified
 """
 
 from __future__ import annotations
 
 __version__ = "0.2.0"
 
+from typing import TYPE_CHECKING
+
 from pytest_modskel.errors import ModskelError
-from pytest_modskel.plugin.fixtures import Converge, assert_idempotent
 from pytest_modskel.project import Project, Role
 from pytest_modskel.runner.ansible import ansible_bin, ansible_env
+
+if TYPE_CHECKING:
+    from pytest_modskel.plugin.fixtures import Converge, assert_idempotent, unverified
+
+# The plugin's names import pytest: loaded on first use, so that the
+# ``modskel`` command (run before every tox env) starts in a fraction of the time.
+_FROM_PLUGIN = frozenset({"Converge", "assert_idempotent", "unverified"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _FROM_PLUGIN:
+        from pytest_modskel.plugin import fixtures  # noqa: PLC0415 - see above
+
+        return getattr(fixtures, name)
+    message = f"module 'pytest_modskel' has no attribute {name!r}"
+    raise AttributeError(message)
+
 
 __all__ = [
     "Converge",
@@ -40,4 +58,5 @@ __all__ = [
     "ansible_bin",
     "ansible_env",
     "assert_idempotent",
+    "unverified",
 ]

@@ -93,6 +93,21 @@ class Project:
         """Where coverage reports are written."""
         return self.root / "coverage-report"
 
+    def link_role(self, folder: Path) -> Path:
+        """Make ``folder/<namespace.name>`` point at the project; return the link.
+
+        tox puts ``.tox/<env>/roles`` first on ``ANSIBLE_ROLES_PATH``, so
+        ansible-lint resolves the converge playbook's ``namespace.name`` to this
+        role. (A link inside the project's own tree would loop for every tool
+        that follows links; tools leave ``.tox`` alone.)
+        """
+        link = folder / self.role.fqcn
+        if link.resolve() != self.root.resolve():
+            folder.mkdir(parents=True, exist_ok=True)
+            link.unlink(missing_ok=True)
+            link.symlink_to(self.root, target_is_directory=True)
+        return link
+
     @cached_property
     def role(self) -> Role:
         """The role, read from ``meta/main.yml``."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_modskel import Converge, assert_idempotent
+from pytest_modskel import Converge, assert_idempotent, unverified
+from pytest_modskel.platforms import Platform
 
 
 def test_converge_ran_tasks(converge: Converge) -> None:
@@ -13,3 +14,8 @@ def test_converge_ran_tasks(converge: Converge) -> None:
 def test_second_converge_changes_nothing(converge: Converge) -> None:
     """A second converge reports no changed task."""
     assert_idempotent(converge)
+
+
+def test_role_was_verified(verified: list[str], platform: Platform) -> None:
+    """Some testinfra test (a test taking ``host``) checked this machine; runs last."""
+    assert verified, unverified(platform)

@@ -10,7 +10,7 @@ from pytest_modskel import Project, ansible_bin, ansible_env
 
 def test_converge_playbook_passes_syntax_check(modskel_project: Project, tmp_path: Path) -> None:
     playbook = str(modskel_project.converge_playbook)
-    proc = subprocess.run(  # noqa: S603 - fixed command
+    proc = subprocess.run(
         [ansible_bin("ansible-playbook"), "--syntax-check", "-i", "localhost,", playbook],
         env=ansible_env(modskel_project, tmp_path),
         capture_output=True,

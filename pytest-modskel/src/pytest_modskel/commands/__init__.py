@@ -12,7 +12,16 @@ import sys
 from collections.abc import Sequence
 
 from pytest_modskel import __version__
-from pytest_modskel.commands import conflicts, docs, machines, task_coverage, update_check
+from pytest_modskel.commands import (
+    collections,
+    conflicts,
+    dev,
+    docs,
+    lint,
+    machines,
+    task_coverage,
+    update_check,
+)
 from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import EXIT_INTERRUPTED, ModskelError
 
@@ -20,10 +29,13 @@ COMMANDS: dict[str, Command] = {
     command.name: command
     for command in sorted(
         (
+            collections.COMMAND,
             conflicts.COMMAND,
+            dev.COMMAND,
             docs.COMMAND,
             task_coverage.COMMAND,
             update_check.COMMAND,
+            *lint.COMMANDS,
             *machines.COMMANDS,
         ),
         key=lambda c: c.name,
@@ -48,7 +60,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; turn a ModskelError into one line and its exit code."""
-    args = parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    cut = words.index("--") if "--" in words else len(words)
+    args = parser().parse_args(words[:cut])
+    if COMMANDS[args.command].passthrough:  # what follows -- is the command's, verbatim
+        args.passthrough = words[cut + 1 :]
+    elif cut < len(words):
+        args = parser().parse_args(words)
     try:
         return COMMANDS[args.command].run(args)
     except ModskelError as error:

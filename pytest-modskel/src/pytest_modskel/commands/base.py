@@ -20,9 +20,12 @@ class Command:
         summary: one line for ``--help`` and the docs.
         run: does the work; returns the exit code, or raises a ModskelError.
         arguments: adds the subcommand's options to its parser.
+        passthrough: whether what follows ``--`` is handed to ``run`` as
+            ``args.passthrough`` (else it is refused).
     """
 
     name: str
     summary: str
     run: Callable[[argparse.Namespace], int]
     arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    passthrough: bool = False

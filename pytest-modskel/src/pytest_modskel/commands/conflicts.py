@@ -14,7 +14,8 @@ from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import EXIT_FAILED, EXIT_OK
 from pytest_modskel.project import Project
 
-SKIP = {".git", ".tox", ".venv", ".ansible", "__pycache__", ".ruff_cache", ".pytest_cache"}
+SKIP = {".git", ".tox", ".venv", ".ansible", ".modskel", "__pycache__", ".ruff_cache",
+        ".pytest_cache"}  # fmt: skip
 MARKER = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
 
 

@@ -36,7 +36,8 @@ def variables_table(root: Path) -> str:
     specs = yaml.safe_load(path.read_text(encoding="utf-8"))
     options = specs["argument_specs"]["main"].get("options", {})
     lines = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
-    for name, option in options.items():
+    for name, spec in options.items():
+        option = spec or {}  # an option may be written with no body
         description = option.get("description", "")
         if isinstance(description, list):
             description = " ".join(description)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytest_modskel import drivers
 from pytest_modskel.commands.base import Command
+from pytest_modskel.commands.dev import lifecycle
 from pytest_modskel.drivers import container, qemu
 from pytest_modskel.drivers.base import Session
 from pytest_modskel.errors import EXIT_OK, ConfigError
@@ -38,8 +39,12 @@ def list_drivers(_args: argparse.Namespace) -> int:
 
 
 def clean(_args: argparse.Namespace) -> int:
-    """Remove every container the harness labelled."""
-    removed = container.clean(container.detect())
+    """Destroy the project's kept machines; remove every container the harness labelled."""
+    engine = container.detect()
+    with contextlib.suppress(ConfigError):  # outside a role project: no kept machine to find
+        kept = lifecycle.destroy_all(Project.find())
+        print(f"destroyed {len(kept)} kept machine(s) (tox -e dev): {' '.join(kept) or '-'}")
+    removed = container.clean(engine)
     label = container.LABEL
     print(f"removed {len(removed)} container(s) labelled {label}: {' '.join(removed) or '-'}")
     return EXIT_OK
@@ -91,7 +96,7 @@ def vm(args: argparse.Namespace) -> int:
 
 
 COMMANDS = (
-    Command("clean", "remove test containers a killed run left behind", clean),
+    Command("clean", "remove kept machines and test containers a killed run left behind", clean),
     Command("drivers", "list the machine drivers, by platform kind", list_drivers),
     Command("image", "build the offline VM images of built:<suite> platforms", image,
             _platforms_option),

@@ -24,10 +24,10 @@ from pytest_modskel.errors import ModskelError
 from pytest_modskel.platforms import Platform, load, select
 from pytest_modskel.plugin import fixtures
 from pytest_modskel.plugin.report import note
-from pytest_modskel.plugin.state import ACTIVE, PLATFORMS, PROJECT, SELECTED, platform_of
+from pytest_modskel.plugin.state import ACTIVE, NARROWED, PLATFORMS, PROJECT, SELECTED, platform_of
 from pytest_modskel.project import Project
 
-pytest_plugins = ["pytest_modskel.plugin.report"]
+pytest_plugins = ["pytest_modskel.plugin.report", "pytest_modskel.plugin.keep"]
 # [tool.modskel.vm] settings, handed to the drivers (and xdist workers) as these variables.
 VM_VARIABLES = {"accel": qemu.ACCEL_VAR, "boot_timeout": qemu.TIMEOUT_VAR,
                 "memory": qemu.MEMORY_VAR, "cpus": qemu.CPUS_VAR}  # fmt: skip
@@ -102,11 +102,22 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("platform", platforms, ids=[p.id for p in platforms], scope="session")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep each platform's tests on one xdist worker (with ``--dist loadgroup``)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep each platform's tests on one xdist worker; run tests using ``verified`` last."""
+    if not config.stash.get(ACTIVE, False):
+        return
     for item in items:
         if (platform := platform_of(item)) is not None:
             item.add_marker(pytest.mark.xdist_group(platform.id))
+    items.sort(key=lambda item: "verified" in getattr(item, "fixturenames", ()))  # stable
+    picked = any("::" in arg or os.path.isfile(arg.partition("::")[0]) for arg in config.args)  # noqa: PTH113
+    config.stash[NARROWED] = config.stash.get(NARROWED, False) or picked
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A run that leaves tests out (-k, -m, --deselect, --lf) is narrowed."""
+    if items:
+        items[0].config.stash[NARROWED] = True
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -67,7 +67,8 @@ def report_failure_once(config: pytest.Config, result: Converge) -> None:
 NO_DIFF = "(no diff reported: for command or shell, add creates:, removes: or changed_when:)"
 
 
-def _with_diff(task: TaskResult) -> str:
+def with_diff(task: TaskResult) -> str:
+    """Return a changed task's report line, followed by the diff it reported (indented)."""
     diff = task.diff.strip() or NO_DIFF
     return task.line() + "\n" + "\n".join(f"      {line}" for line in diff.splitlines())
 
@@ -88,20 +89,26 @@ def opted_out_note(result: Converge) -> str | None:
     return f"{platform_id}: idempotence check skipped {count} changed task(s) by tag: {names}"
 
 
+def idempotence_problem(result: Converge) -> str | None:
+    """Return the report of a second converge that changed or failed something, else None."""
+    second = result.second
+    if second is None:
+        return f"{result.platform.id}: the first converge failed"
+    bad = second.with_status("changed", "failed", "unreachable")
+    bad = [r for r in bad if not (r.status == "changed" and r.idempotence_optout)]
+    if not bad and second.returncode == 0:
+        return None
+    rows = "\n".join(with_diff(r) if r.status == "changed" else r.line() for r in bad)
+    skipped = [f"  - {r.task} ({r.path})" for r in opted_out(result)]
+    extra = f"\nleft out of the check by tag ({', '.join(NOTEST_TAGS)}):\n" + "\n".join(skipped)
+    return (
+        f"not idempotent on {result.platform.id}: the second converge changed or failed "
+        f"{len(bad)} task(s):\n{rows}{extra if skipped else ''}"
+    )
+
+
 def assert_idempotent(result: Converge) -> None:
     """Fail, naming every task with its diff, if the second converge changed or failed anything."""
     __tracebackhide__ = True
-    second = result.second
-    if second is None:
-        pytest.fail(f"{result.platform.id}: the first converge failed", pytrace=False)
-    bad = second.with_status("changed", "failed", "unreachable")
-    bad = [r for r in bad if not (r.status == "changed" and r.idempotence_optout)]
-    if bad or second.returncode != 0:
-        rows = "\n".join(_with_diff(r) if r.status == "changed" else r.line() for r in bad)
-        skipped = [f"  - {r.task} ({r.path})" for r in opted_out(result)]
-        extra = f"\nleft out of the check by tag ({', '.join(NOTEST_TAGS)}):\n" + "\n".join(skipped)
-        pytest.fail(
-            f"not idempotent on {result.platform.id}: the second converge changed or failed "
-            f"{len(bad)} task(s):\n{rows}{extra if skipped else ''}",
-            pytrace=False,
-        )
+    if (problem := idempotence_problem(result)) is not None:
+        pytest.fail(problem, pytrace=False)

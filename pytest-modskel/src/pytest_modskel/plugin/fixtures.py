@@ -19,6 +19,7 @@ from pytest_modskel.commands import task_coverage
 from pytest_modskel.drivers.base import RUN_ENV, Session, Target
 from pytest_modskel.errors import ModskelError, SetupError
 from pytest_modskel.platforms import Platform
+from pytest_modskel.plugin import keep
 from pytest_modskel.plugin.converge import (
     Converge,
     assert_idempotent,
@@ -26,7 +27,7 @@ from pytest_modskel.plugin.converge import (
     report_failure_once,
 )
 from pytest_modskel.plugin.report import add_time, note, progress, timed
-from pytest_modskel.plugin.state import PROJECT, SELECTED, platform_of
+from pytest_modskel.plugin.state import NARROWED, PROJECT, SELECTED, VERIFIED, platform_of
 from pytest_modskel.project import Project
 from pytest_modskel.runner.ansible import run_playbook
 from pytest_modskel.text import last_line
@@ -46,7 +47,10 @@ def preflight(pytestconfig: pytest.Config) -> None:
     """Check every selected platform's driver, tools and image before any machine starts.
 
     A failure stops the session with one line: nothing could run anyway.
+    Machines kept by ``modskel dev`` (``--modskel-kept``) are up already.
     """
+    if keep.attached_mode(pytestconfig):
+        return
     try:
         drivers.preflight(pytestconfig.stash.get(SELECTED, []))
     except ModskelError as error:
@@ -74,15 +78,16 @@ def instance(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Target]:
-    """A machine of ``platform`` with Python, cleaned up afterwards."""
+    """A machine of ``platform`` with Python, cleaned up afterwards (unless kept: see keep.py)."""
     session = Session(modskel_project.role.name, os.environ[RUN_ENV])
     workdir = tmp_path_factory.mktemp(f"machine-{platform.id}")
     started = time.monotonic()
-    progress(pytestconfig, platform.id, "start")
+    phase = "attach" if keep.attached_mode(pytestconfig) else "start"
+    progress(pytestconfig, platform.id, phase)
     try:
-        with drivers.driver(platform).start(platform, workdir, session) as target:
+        with keep.machine(pytestconfig, platform, workdir, session) as target:
             ready = ensure_python(target, platform)
-            add_time(pytestconfig, platform.id, "start", time.monotonic() - started)
+            add_time(pytestconfig, platform.id, phase, time.monotonic() - started)
             yield ready
     except ModskelError as error:
         msg = f"{platform.id}: {error}"
@@ -97,7 +102,12 @@ def converged(
     pytestconfig: pytest.Config,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Converge:
-    """Converge the role on ``instance``, and again in --diff mode if the first passed."""
+    """Converge the role on ``instance``, and again in --diff mode if the first passed.
+
+    On a machine ``modskel dev`` keeps (``--modskel-kept``): its last converges, as recorded.
+    """
+    if (kept := keep.recorded(pytestconfig, platform, instance)) is not None:
+        return kept
     workdir = tmp_path_factory.mktemp(f"converge-{platform.id}")
     inventory = workdir / "inventory.ini"
     inventory.write_text(f"{instance.inventory_line()}\n", encoding="utf-8")
@@ -106,11 +116,13 @@ def converged(
         first = run_playbook(modskel_project, inventory, workdir)
     task_coverage.save(modskel_project, platform.id, first.results)
     if first.returncode != 0:
+        keep.record(pytestconfig, platform, first, None)
         return Converge(platform, instance, first, None)
     progress(pytestconfig, platform.id, "idempotence")
     with timed(pytestconfig, platform.id, "idempotence"):
         second = run_playbook(modskel_project, inventory, workdir, diff=True)
     task_coverage.save(modskel_project, platform.id, first.results + second.results)
+    keep.record(pytestconfig, platform, first, second)
     result = Converge(platform, instance, first, second)
     if line := opted_out_note(result):
         note(pytestconfig, line)
@@ -142,14 +154,41 @@ def systemd(platform: Platform) -> None:
         )
 
 
+@pytest.fixture
+def verified(
+    converge: Converge,  # noqa: ARG001 - a failed converge is the error to report
+    platform: Platform,
+    pytestconfig: pytest.Config,
+) -> list[str]:
+    """The tests that used this platform's ``host`` so far (the plugin runs users last).
+
+    In a run narrowed with -k, -m or test ids, a platform nobody verified is
+    not a failure: the test using this fixture is skipped instead.
+    """
+    ran = pytestconfig.stash.get(VERIFIED, {}).get(platform.id, [])
+    if not ran and pytestconfig.stash.get(NARROWED, False):
+        pytest.skip(f"{platform.id}: no testinfra test selected in this narrowed run")
+    return ran
+
+
+def unverified(platform: Platform) -> str:
+    """Say that no testinfra test checked ``platform``, and where to write one."""
+    return (
+        f"no testinfra test checked {platform.id} after converging: write one in "
+        "tests/integration/test_role.py, a function taking `host` "
+        "(e.g. `assert host.service('nginx').is_running`); see docs/harness.md"
+    )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Add each verify test's time (a test using ``host``) to its platform's figures."""
+    """Record each verify test (a test using ``host``) and add its time to its platform."""
     platform = platform_of(item)
     if platform is None or "host" not in getattr(item, "fixturenames", ()):
         return (yield)
+    item.config.stash.setdefault(VERIFIED, {}).setdefault(platform.id, []).append(item.nodeid)
     with timed(item.config, platform.id, "verify"):
         return (yield)
 
 
-__all__ = ["Converge", "assert_idempotent"]
+__all__ = ["Converge", "assert_idempotent", "unverified"]

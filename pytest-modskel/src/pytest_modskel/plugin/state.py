@@ -11,6 +11,8 @@ ACTIVE = pytest.StashKey[bool]()  # whether the run is in a role project
 PROJECT = pytest.StashKey[Project]()
 PLATFORMS = pytest.StashKey[list[Platform]]()  # platforms of this run (--platforms, --hosts)
 SELECTED = pytest.StashKey[list[Platform]]()  # platforms of the selected tests
+VERIFIED = pytest.StashKey[dict[str, list[str]]]()  # platform id: tests that used its ``host``
+NARROWED = pytest.StashKey[bool]()  # the user picked tests (-k, -m, node ids)
 
 
 def platform_of(item: pytest.Item) -> Platform | None:
