@@ -53,7 +53,7 @@ def container_id(name: str) -> str:
 
 def modskel(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the project's ``modskel`` from its tox env (as `tox -e dev` does, without tox)."""
-    cmd = [str(project / ".tox" / "integration" / "bin" / "modskel"), *args]
+    cmd = [str(project / ".tox" / "dev" / "bin" / "modskel"), *args]
     return subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
 
 

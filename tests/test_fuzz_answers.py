@@ -95,6 +95,8 @@ def mostly(usual: st.SearchStrategy[T], other: st.SearchStrategy[T]) -> st.Searc
 PLATFORM_IDS = [row["id"] for row in load("platforms")]
 LICENSE_IDS = [row["id"] for row in yaml.safe_load((REPO / "questions/licenses.yml").read_text())]
 RESERVED = set(yaml.safe_load((REPO / "questions/reserved_names.yml").read_text()))
+# Line breaks as YAML reads them: a stored answer with one would come back changed.
+LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 # Pieces that YAML, TOML, Jinja or a terminal could take for syntax.
 HAZARDS = [
     *("'", '"', "\\", "\\u0041", "# ", ": ", "- ", "? ", "|", ">", "&", "*", "!", "%", "@", "`"),
@@ -155,7 +157,7 @@ def line_refusal(question: str, value: str) -> Refusal | None:
     """One line (no CR or LF) of 1 to 255 characters, not all blank."""
     if not value or value.isspace():
         return Refusal(question, "is empty")
-    if "\n" in value or "\r" in value:
+    if any(brk in value for brk in LINE_BREAKS):
         return Refusal(question, "has a line break")
     if len(value) > 255:
         return Refusal(question, f"is {len(value)} characters long")
@@ -218,6 +220,7 @@ def quoted_part(message: str) -> str:
 @example(answers={**GOOD, "role_name": "Web-Proxy", "license": "mit", "author": ""})
 # `$` also matches before a final newline: such a name was once accepted.
 @example(answers={**GOOD, "role_name": "web_proxy\n"})
+@example(answers={**GOOD, "author": "'\x85"})
 def test_copier_accepts_or_refuses_answers_as_the_rules_say(
     template_src: Path, answers: dict[str, Any]
 ) -> None:
