@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FakeBin
+from conftest import FakeBin, MakeProject
 from pytest_modskel.commands.dev.state import Kept, slot
 from pytest_modskel.project import Project
 from pytest_modskel.runner.ansible import PlaybookRun, TaskResult
@@ -70,6 +70,21 @@ def podman_fixture(fake_bin: FakeBin) -> FakeBin:
     """A fake podman on PATH whose containers answer."""
     fake_bin.add("podman", PODMAN)
     return fake_bin
+
+
+ONE = "- id: debian12\n  image: docker.io/library/debian:bookworm\n"
+
+
+@pytest.fixture(name="one")
+def one_fixture(make_project: MakeProject, podman: FakeBin) -> Path:  # noqa: ARG001 - podman on PATH
+    """A project with one platform, as the current folder, and podman that answers."""
+    return make_project(platforms=ONE)
+
+
+def output_lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Return what a command printed, stdout then stderr, as lines."""
+    captured = capsys.readouterr()
+    return (captured.out + captured.err).splitlines()
 
 
 @pytest.fixture(name="fake_keeper")

@@ -15,10 +15,13 @@ from dev_fakes import (  # noqa: F401 - fixtures, used by name
     CHANGED,
     DIFF,
     FAILED,
+    ONE,
     QUIET,
     Converges,
     fake_keeper_fixture,
     keeper_pid_fixture,
+    one_fixture,
+    output_lines,
     podman_fixture,
     record,
     task,
@@ -36,7 +39,6 @@ from pytest_modskel.runner.ansible import PlaybookRun
 PODMAN = ENGINES["podman"]
 SSH = SshTarget("vm12", Path("/w/ssh_config"), Address("127.0.0.1", "root", 2222, "/w/key"),
                 "/usr/bin/python3")  # fmt: skip
-ONE = "- id: debian12\n  image: docker.io/library/debian:bookworm\n"
 NAME = "modskel-web-debian12-abc123"
 
 
@@ -212,17 +214,6 @@ def test_alive(keeper_pid: int) -> None:
 # ---- the verbs, through `modskel dev` ----
 
 
-@pytest.fixture
-def one(make_project: MakeProject, podman: FakeBin) -> Path:  # noqa: ARG001 - podman on PATH
-    """A project with one platform, as the current folder, and podman that answers."""
-    return make_project(platforms=ONE)
-
-
-def _out(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    captured = capsys.readouterr()
-    return (captured.out + captured.err).splitlines()
-
-
 def _without_times(lines: list[str]) -> list[str]:
     """Replace the seconds in lines by S (they vary)."""
     import re  # noqa: PLC0415
@@ -237,7 +228,7 @@ def test_up_keeps_a_machine_once(one: Path, capsys: pytest.CaptureFixture[str]) 
     assert kept_now is not None
     assert alive(kept_now.keeper)
     name = kept_now.name
-    assert _without_times(_out(capsys)) == [
+    assert _without_times(output_lines(capsys)) == [
         "modskel dev: debian12: start…",
         f"modskel dev: debian12: kept {name}: container/podman, up in S s",
         (
@@ -248,7 +239,8 @@ def test_up_keeps_a_machine_once(one: Path, capsys: pytest.CaptureFixture[str]) 
     ]
     assert main(["dev", "up", "debian12"]) == 0
     assert (
-        _out(capsys)[0] == f"modskel dev: debian12: {name} is kept already (up 0 s): nothing to do"
+        output_lines(capsys)[0]
+        == f"modskel dev: debian12: {name} is kept already (up 0 s): nothing to do"
     )
     assert slot(Project(one), "debian12").read() == kept_now
 
@@ -274,7 +266,7 @@ def test_up_reports_why_the_keeper_stopped(
     monkeypatch.setenv("FAKE_KEEPER", mode)
     assert main(["dev", "up"]) == code
     place = slot(Project(Path.cwd()), "debian12")
-    assert _out(capsys)[-1] == f"modskel dev: error: {message.format(log=place.log)}"
+    assert output_lines(capsys)[-1] == f"modskel dev: error: {message.format(log=place.log)}"
     assert [p.name for p in place.folder.iterdir()] == ["keeper.log"]  # the log, for the record
 
 
@@ -298,7 +290,7 @@ def test_converge_starts_once_then_reuses_the_machine(
 ) -> None:
     converges = _converge(monkeypatch, CHANGED, QUIET)
     assert main(["dev", "converge"]) == 0
-    lines = _without_times(_out(capsys))
+    lines = _without_times(output_lines(capsys))
     assert lines[0] == "modskel dev: debian12: start…"
     assert lines[1:] == ["modskel dev: debian12: converge…", *RECAP,
                          "modskel dev: debian12: start S s, converge S s"]  # fmt: skip
@@ -312,7 +304,7 @@ def test_converge_starts_once_then_reuses_the_machine(
     assert converges.diffs == [True]
     assert slot(Project(one), "debian12").runs() == Runs(CHANGED, None)
     assert main(["dev", "converge", "debian12"]) == 0
-    assert _without_times(_out(capsys)) == [
+    assert _without_times(output_lines(capsys)) == [
         "modskel dev: debian12: converge…",
         "modskel dev: debian12: converge: 0 changed, 2 ok",
         "modskel dev: debian12: converge S s",  # no start: the same machine
@@ -344,7 +336,7 @@ def test_converge_failure(
     record(one, keeper_pid)
     _converge(monkeypatch, run)
     assert main(["dev", "converge"]) == 1
-    assert _without_times(_out(capsys)) == ["modskel dev: debian12: converge…", *shown,
+    assert _without_times(output_lines(capsys)) == ["modskel dev: debian12: converge…", *shown,
                                             "modskel dev: debian12: converge S s"]  # fmt: skip
     assert slot(Project(one), "debian12").runs() == Runs(run, None)
 
@@ -355,7 +347,7 @@ def test_idempotence_converges_first_when_needed(
     record(one, keeper_pid)
     _converge(monkeypatch, CHANGED, QUIET)
     assert main(["dev", "idempotence"]) == 0
-    assert _without_times(_out(capsys)) == [
+    assert _without_times(output_lines(capsys)) == [
         "modskel dev: debian12: converge…", *RECAP,
         "modskel dev: debian12: idempotence…",
         "modskel dev: debian12: idempotence: 0 changed, 2 ok",
@@ -374,7 +366,7 @@ def test_idempotence_reports_like_the_gate(
     _converge(monkeypatch, PlaybookRun(0, "", (*CHANGED.results, optout)),
               PlaybookRun(0, "", (optout,)))  # fmt: skip
     assert main(["dev", "idempotence"]) == 1
-    lines = _out(capsys)
+    lines = output_lines(capsys)
     assert lines[0] == "modskel dev: debian12: idempotence…"  # the recorded converge is reused
     report = lines.index("modskel dev: not idempotent on debian12: the second converge changed or "
                          "failed 2 task(s):")  # fmt: skip
@@ -387,7 +379,7 @@ def test_idempotence_reports_like_the_gate(
         "  - Refresh (tasks/main.yml:20)",
     ]
     assert main(["dev", "idempotence"]) == 0
-    assert _out(capsys)[-2:] == [
+    assert output_lines(capsys)[-2:] == [
         "modskel dev: debian12: idempotent: the second converge changed nothing",
         (
             "modskel dev: debian12: idempotence check skipped 1 changed task(s) by tag: "
@@ -403,7 +395,7 @@ def test_idempotence_stops_at_a_failed_converge(
     slot(Project(one), "debian12").save_runs(Runs(FAILED, None))
     converges = _converge(monkeypatch, FAILED)
     assert main(["dev", "idempotence"]) == 1
-    assert "modskel dev: debian12: idempotence…" not in _out(capsys)
+    assert "modskel dev: debian12: idempotence…" not in output_lines(capsys)
     assert converges.runs == []
 
 
@@ -441,7 +433,7 @@ def test_verify_needs_a_converged_machine(
     one: Path, keeper_pid: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["dev", "verify"]) == 2
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         (
             "modskel dev: error: debian12 has no kept machine: start one with "
             "tox -e dev -- up debian12"
@@ -449,7 +441,7 @@ def test_verify_needs_a_converged_machine(
     ]
     record(one, keeper_pid)
     assert main(["dev", "verify"]) == 2
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         (
             "modskel dev: error: nothing converged on the kept machine of debian12 yet: "
             "run tox -e dev -- converge debian12"
@@ -479,7 +471,7 @@ def test_arguments_after_dashes_only_for_verify_and_login(
 ) -> None:
     assert one.is_dir()
     assert main(["dev", "converge", "--", "-k", "x"]) == 2
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         "modskel dev: error: modskel dev converge takes no arguments after --, got '-k x'"
     ]
 
@@ -487,7 +479,7 @@ def test_arguments_after_dashes_only_for_verify_and_login(
 def test_all_goes_with_destroy_only(one: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert one.is_dir()
     assert main(["dev", "converge", "--all"]) == 2
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         "modskel dev: error: --all goes with destroy, not with converge: name a platform instead"
     ]
 
@@ -529,7 +521,7 @@ def test_platform_must_be_one(
     else:
         make_project(platforms="[]\n")
     assert main(argv) == 2
-    assert _out(capsys) == [f"modskel dev: error: {message}"]
+    assert output_lines(capsys) == [f"modskel dev: error: {message}"]
 
 
 @pytest.mark.usefixtures("fake_keeper")

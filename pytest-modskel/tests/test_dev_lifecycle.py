@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import FakeBin, MakeProject
 from dev_fakes import (  # noqa: F401 - fixtures, used by name
+    ONE,
     fake_keeper_fixture,
     keeper_pid_fixture,
+    one_fixture,
+    output_lines,
     podman_fixture,
     record,
 )
@@ -24,19 +27,7 @@ from pytest_modskel.drivers.container import ENGINES, Container
 from pytest_modskel.platforms import Platform
 from pytest_modskel.project import Project
 
-ONE = "- id: debian12\n  image: docker.io/library/debian:bookworm\n"
 DEBIAN = Platform("debian12", "docker.io/library/debian:bookworm")
-
-
-@pytest.fixture
-def one(make_project: MakeProject, podman: FakeBin) -> Path:  # noqa: ARG001 - podman on PATH
-    """A project with one platform, as the current folder, and podman that answers."""
-    return make_project(platforms=ONE)
-
-
-def _out(capsys: pytest.CaptureFixture[str]) -> list[str]:
-    captured = capsys.readouterr()
-    return (captured.out + captured.err).splitlines()
 
 
 def _dead_pid() -> int:
@@ -178,11 +169,13 @@ def test_list(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     assert main(["dev", "list"]) == 0
-    assert _out(capsys) == ["modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"]
+    assert output_lines(capsys) == [
+        "modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"
+    ]
     kept = record(one, keeper_pid, created=time.time() - 125)
     monkeypatch.setenv("PS_NAMES", f"{kept.name} modskel-web-debian12-0ld0ne")
     assert main(["dev", "list"]) == 0
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         (
             f"debian12         up 2 min   container/podman   {kept.name}  "
             "login: tox -e dev -- login debian12"
@@ -203,19 +196,23 @@ def test_list_reports_a_stale_record_once(
     record(one, keeper_pid)
     monkeypatch.setenv("EXEC_RC", "125")
     assert main(["dev", "list"]) == 0
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         "modskel dev: debian12: kept machine is gone (removed outside modskel); forgot it",
         "modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one",
     ]
     assert main(["dev", "list"]) == 0
-    assert _out(capsys) == ["modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"]
+    assert output_lines(capsys) == [
+        "modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"
+    ]
 
 
 @pytest.mark.usefixtures("one")
 def test_list_without_an_engine(fake_bin: FakeBin, capsys: pytest.CaptureFixture[str]) -> None:
     (fake_bin.folder / "podman").unlink()
     assert main(["dev", "list"]) == 0
-    assert _out(capsys) == ["modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"]
+    assert output_lines(capsys) == [
+        "modskel dev: no kept machine: tox -e dev -- up PLATFORM keeps one"
+    ]
 
 
 def test_destroy_one(
@@ -223,12 +220,14 @@ def test_destroy_one(
 ) -> None:
     kept = record(one, keeper_pid)
     assert main(["dev", "destroy"]) == 0
-    assert _out(capsys) == [f"modskel dev: debian12: destroyed {kept.name} (container/podman)"]
+    assert output_lines(capsys) == [
+        f"modskel dev: debian12: destroyed {kept.name} (container/podman)"
+    ]
     assert not alive(keeper_pid)
     assert podman.calls()[-1] == f"podman rm -f -t 0 {kept.name}"
     assert slots(Project(one)) == []
     assert main(["dev", "destroy", "debian12"]) == 0
-    assert _out(capsys) == ["modskel dev: debian12: no kept machine: nothing to destroy"]
+    assert output_lines(capsys) == ["modskel dev: debian12: no kept machine: nothing to destroy"]
 
 
 def test_destroy_all(
@@ -242,7 +241,7 @@ def test_destroy_all(
     unreadable.record.write_text("{", encoding="utf-8")
     monkeypatch.setenv("PS_NAMES", "modskel-web-debian12-0ld0ne")
     assert main(["dev", "destroy", "--all"]) == 0
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         f"modskel dev: debian12: destroyed {kept[0].name} (container/podman)",
         f"modskel dev: rocky9: destroyed {kept[1].name} (container/podman)",
         "modskel dev: removed modskel-web-debian12-0ld0ne, a kept container without a record",
@@ -257,7 +256,7 @@ def test_clean_destroys_kept_machines(
 ) -> None:
     kept = record(one, keeper_pid)
     assert main(["clean"]) == 0
-    assert _out(capsys) == [
+    assert output_lines(capsys) == [
         f"destroyed 1 kept machine(s) (tox -e dev): {kept.name}",
         "removed 0 container(s) labelled io.modskel.harness: -",
     ]
