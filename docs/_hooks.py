@@ -21,7 +21,7 @@ def _load(axis: str) -> Any:  # noqa: ANN401 - YAML data
 
 def cells_table() -> str:
     """Render ansible-core series x Python as a Markdown table of unit cells."""
-    pythons: list[str] = _load("python")
+    pythons: list[str] = [str(row["version"]) for row in _load("python")]
     excludes = {(e["python"], e["ansible_core"]): e["reason"] for e in _load("excludes") or []}
     lines = [
         "| ansible-core | end of life | " + " | ".join(f"Python {py}" for py in pythons) + " |",

@@ -79,6 +79,17 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
+def publish(project: Path, where: Path) -> None:
+    """Commit ``project`` on main and push it to a bare ``where/origin.git``, its origin."""
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "generated")
+    git(where, "init", "-q", "--bare", "origin.git")
+    git(project, "remote", "add", "origin", str(where / "origin.git"))
+    git(project, "push", "-q", "origin", "main")
+    git(project, "remote", "set-head", "origin", "main")
+
+
 def tox(project: Path, envs: str, *posargs: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run ``tox -e envs -- posargs`` in ``project``; output is returned, not raised."""
     cmd = [str(BIN / "tox"), "-e", envs, *(["--", *posargs] if posargs else [])]

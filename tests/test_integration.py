@@ -30,6 +30,19 @@ def test_integration_passes_on_debian12(container_project: Path) -> None:
     assert "7 passed" in done.stdout
 
 
+def test_integration_passes_by_engine_exec(container_project: Path, tmp_path: Path) -> None:
+    # The fallback of non-root users (no nsenter): every task and check by `podman exec`.
+    temp = tmp_path / "pytest"
+    done = tox(container_project, "integration", "-k", "debian12", f"--basetemp={temp}",
+               MODSKEL_CONNECTION="exec")  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "7 passed" in done.stdout
+    [inventory] = temp.glob("**/inventory.ini")  # tox passed the variable on to the harness
+    line = inventory.read_text(encoding="utf-8")
+    assert "ansible_connection=modskel_container modskel_engine=podman" in line
+    assert "modskel_container_pid" not in line
+
+
 def test_non_idempotent_task_fails_and_is_named(container_project: Path, tmp_path: Path) -> None:
     project = clone(container_project, tmp_path)
     tasks = project / "tasks" / "main.yml"

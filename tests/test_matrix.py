@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import datetime as dt
 import re
+import shutil
 import subprocess
 import tomllib
 from typing import TYPE_CHECKING, Any
@@ -13,7 +15,7 @@ import yaml
 
 from tests.conftest import render
 from tests.helpers import BIN, tox, workflow_checks
-from tools.matrix import load
+from tools.matrix import load, pythons
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -72,7 +74,7 @@ def expected_cells(low: str, high: str, excludes: list[dict[str, str]] | None = 
         f"py{py.replace('.', '')}-ansible{row['version'].replace('.', '')}"
         for row in rows[versions.index(low) : versions.index(high) + 1]
         for py in row["python"]
-        if py in load("python") and (py, row["version"]) not in skip
+        if py in pythons() and (py, row["version"]) not in skip
     }
 
 
@@ -83,7 +85,7 @@ def test_tox_github_and_gitlab_run_the_same_envs(
     project = generate(answers)
     envs = tox_envs(project)
     assert envs == github_envs(project) == gitlab_envs(project)
-    low = answers.get("min_ansible_core", "2.19")
+    low = answers.get("min_ansible_core", "2.20")
     high = answers.get("max_ansible_core", load("ansible_core")[-1]["version"])
     platforms = answers.get("platforms", ["debian12"])
     integration = {f"integration-{p}" for p in platforms}
@@ -100,7 +102,35 @@ def test_metadata_follows_the_matrix(generate: Generate, answers: dict[str, Any]
     listed = [c.rsplit(" :: ", 1)[1] for c in pyproject["classifiers"] if "Python :: 3." in c]
     assert listed == pythons
     meta = yaml.safe_load((project / "meta" / "main.yml").read_text())["galaxy_info"]
-    assert meta["min_ansible_version"] == answers.get("min_ansible_core", "2.19")
+    assert meta["min_ansible_version"] == answers.get("min_ansible_core", "2.20")
+    # tests/support.yml: the tested series and their end of life, for `modskel update-check`
+    support = yaml.safe_load((project / "tests" / "support.yml").read_text())["ansible_core"]
+    rows = load("ansible_core")
+    versions = [row["version"] for row in rows]
+    low = versions.index(answers.get("min_ansible_core", "2.20"))
+    high = versions.index(answers.get("max_ansible_core", versions[-1]))
+    assert support == [
+        {"version": row["version"], "latest": row["latest"], "eol": row["eol"]}
+        for row in rows[low : high + 1]
+    ]
+
+
+@pytest.mark.parametrize("question", ["min_ansible_core", "max_ansible_core"])
+def test_version_questions_show_each_series_end_of_life(question: str) -> None:
+    from tests.test_validators import CONFIG, ENV  # noqa: PLC0415 - copier's Jinja set-up
+
+    rows = load("ansible_core")
+    rendered = ENV.from_string(CONFIG[question]["choices"]).render(matrix_ansible_core=rows)
+    today = dt.datetime.now(tz=dt.UTC).date()
+    assert yaml.safe_load(rendered) == {
+        (
+            f"{row['version']} (past end of life since {row['eol']}: no more fixes)"
+            if row["eol"] <= today
+            else f"{row['version']} (maintained until {row['eol']})"
+        ): row["version"]
+        for row in rows
+    }
+    assert "2.18 (past end of life since 2026-05-31: no more fixes)" in rendered
 
 
 def test_no_ci_answer_renders_no_ci_files(generate: Generate) -> None:
@@ -163,7 +193,7 @@ def test_required_job_fails_unless_every_job_succeeded(
     workflow = yaml.safe_load((generate() / ".github" / "workflows" / "ci.yml").read_text())
     required = workflow["jobs"]["required"]
     assert required["if"] == "always()"
-    assert required["needs"] == ["lint", "unit", "integration", "coverage"]
+    assert required["needs"] == ["lint", "importer", "unit", "integration", "coverage"]
     script = required["steps"][0]["run"]
     done = subprocess.run(["bash", "-e", "-c", script], env={"RESULTS": results}, check=False)
     assert done.returncode == code
@@ -191,19 +221,23 @@ def _edit(path: str, old: str, new: str) -> Edit:
             set(),
             {"py313-ansible221"},
         ),
-        (_edit("matrix/python.yml", '- "3.11"\n', ""), set(), {"py311-ansible219"}),
+        (
+            _edit("matrix/python.yml", '- {version: "3.12", eol: 2028-10-31, since: "2.16"}\n', ""),
+            set(),
+            {"py312-ansible220", "py312-ansible221"},
+        ),
         (
             _edit(
                 "matrix/ansible_core.yml",
                 "eol: 2027-11-30}",
                 "eol: 2027-11-30}\n"
-                '- {version: "2.22", python: ["3.13"], latest: "2.22.0", eol: 2028-05-31}',
+                '- {version: "2.22", python: ["3.13", "3.14"], latest: "2.22.0", eol: 2028-05-31}',
             ),
-            {"py313-ansible222"},
+            {"py313-ansible222", "py314-ansible222"},
             set(),
         ),
     ],
-    ids=["exclude-a-cell", "drop-python-3.11", "add-ansible-core-2.22"],
+    ids=["exclude-a-cell", "drop-python-3.12", "add-ansible-core-2.22"],
 )
 def test_one_file_edit_reaches_every_rendered_place(
     template_variant: Callable[[Edit], Path],
@@ -220,10 +254,10 @@ def test_one_file_edit_reaches_every_rendered_place(
     after = tox_envs(project)
     assert after == (before | added) - removed
     assert after == github_envs(project) == gitlab_envs(project)
-    if "py311-ansible219" in removed:
+    if "py312-ansible220" in removed:
         pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
-        assert pyproject["requires-python"] == ">=3.12"
-        assert "Programming Language :: Python :: 3.11" not in pyproject["classifiers"]
+        assert pyproject["requires-python"] == ">=3.13"
+        assert "Programming Language :: Python :: 3.12" not in pyproject["classifiers"]
     if added:
         assert "ansible222: ansible-core==2.22.0" in (project / "tox.ini").read_text()
 
@@ -231,8 +265,8 @@ def test_one_file_edit_reaches_every_rendered_place(
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "python", "series"),
-    [("py311-ansible219", "3.11", "2.19"), ("py313-ansible221", "3.13", "2.21")],
-    ids=["lowest-cell", "highest-cell"],
+    [("py312-ansible220", "3.12", "2.20"), ("py313-ansible221", "3.13", "2.21")],
+    ids=["lowest-cell", "highest-installed-cell"],
 )
 def test_lowest_and_highest_unit_cells_run(
     default_project: Path, env: str, python: str, series: str
@@ -290,3 +324,26 @@ def test_ci_collects_and_reports_coverage(generate: Generate) -> None:
         "coverage_format": "cobertura",
         "path": "coverage-report/python.xml",
     }
+
+
+@pytest.mark.slow
+def test_cell_whose_python_is_missing_is_skipped_with_its_reason(default_project: Path) -> None:
+    newest = pythons()[-1]
+    if shutil.which(f"python{newest}"):
+        pytest.skip(f"Python {newest} is installed here: no cell is skipped")
+    env = (
+        f"py{newest.replace('.', '')}-ansible{load('ansible_core')[-1]['version'].replace('.', '')}"
+    )
+    done = subprocess.run(
+        [str(BIN / "tox"), "-v", "-e", env],
+        cwd=default_project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    reason = (
+        f"{env}: skipped because could not find python interpreter with spec(s): cpython{newest}"
+    )
+    assert reason in done.stdout.splitlines(), done.stdout[-2000:]
+    assert f"{env}: SKIP" in done.stdout

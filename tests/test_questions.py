@@ -55,7 +55,7 @@ BAD_ANSWERS = [
     ("max_ansible_core=3.0", r"max_ansible_core '3.0' is not offered: choose one of 2.18"),
     (
         "max_ansible_core=2.18",
-        r"max_ansible_core '2.18' is older than min_ansible_core '2.19': choose 2.19",
+        r"max_ansible_core '2.18' is older than min_ansible_core '2.20': choose 2.20",
     ),
     ("ci_providers=[jenkins]", r"ci_providers jenkins unknown: choose from github, gitlab"),
     ("ci_providers=github", r"ci_providers 'github' is not a list: give \[github\]"),

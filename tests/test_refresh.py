@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 RECORDED = REPO / "tests" / "data" / "ansible-core-index.json"
+# The day the matrix was last reviewed: 2.18 and 2.19 are past end of life,
+# the default minimum (2.20) has over 90 days left.
+TODAY = "2026-11-30"
+PAST_EOL = "2.18: reached end of life on 2026-05-31\n2.19: reached end of life on 2026-11-30\n"
 
 
 @pytest.fixture
@@ -42,8 +47,8 @@ def index_with(tmp_path: Path, releases: dict[str, str]) -> str:
 def test_recorded_index_shows_no_drift(
     matrix_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert refresh.main(["--check", "--index", str(RECORDED)]) == 0
-    assert capsys.readouterr().out == ""
+    assert refresh.main(["--check", "--index", str(RECORDED), "--today", TODAY]) == 0
+    assert capsys.readouterr().out == PAST_EOL
     assert refresh.render(yaml.safe_load(matrix_copy.read_text())) == matrix_copy.read_text()
 
 
@@ -52,11 +57,13 @@ def test_new_series_is_reported_then_added(
 ) -> None:
     index = index_with(tmp_path, {"2.22.0": ">=3.13", "2.22.1rc1": ">=3.14"})
     assert refresh.main(["--check", "--index", index]) == 1
-    assert "2.22: new series, Pythons 3.13" in capsys.readouterr().out
+    assert "2.22: new series, Pythons 3.13, 3.14" in capsys.readouterr().out
     assert refresh.main(["--index", index]) == 0
     assert "2.22: fill in its eol date" in capsys.readouterr().out
     rows = yaml.safe_load(matrix_copy.read_text())
-    assert rows[-1] == {"version": "2.22", "python": ["3.13"], "latest": "2.22.0", "eol": None}
+    assert rows[-1] == {
+        "version": "2.22", "python": ["3.13", "3.14"], "latest": "2.22.0", "eol": None
+    }  # fmt: skip
 
 
 def test_changed_requires_python_is_reported(
@@ -64,7 +71,7 @@ def test_changed_requires_python_is_reported(
 ) -> None:
     index = index_with(tmp_path, {"2.21.99": ">=3.13"})
     assert refresh.main(["--check", "--index", index]) == 1
-    assert "2.21: Pythons 3.12, 3.13 -> 3.13" in capsys.readouterr().out
+    assert "2.21: Pythons 3.12, 3.13, 3.14 -> 3.13, 3.14" in capsys.readouterr().out
     assert matrix_copy.read_text() == refresh.TARGET.read_text()
 
 
@@ -112,17 +119,19 @@ OUT_OF_DATE = "ansible_core.yml is out of date: run `python -m tools.refresh_ans
 @pytest.mark.parametrize(
     ("releases", "code", "out"),
     [
-        pytest.param({}, 0, "", id="recorded-index-no-drift"),
+        pytest.param({}, 0, PAST_EOL, id="recorded-index-no-drift"),
         pytest.param(
             {"2.22.0": ">=3.13"},
             1,
-            "2.22: new series, Pythons 3.13\n" + OUT_OF_DATE,
+            "2.22: new series, Pythons 3.13, 3.14\n" + PAST_EOL + OUT_OF_DATE,
             id="new-series-drifts",
         ),
         pytest.param(
             {"2.21.99": ">=3.13"},
             1,
-            "2.21: Pythons 3.12, 3.13 -> 3.13\n2.21: latest 2.21.5 -> 2.21.99\n" + OUT_OF_DATE,
+            "2.21: Pythons 3.12, 3.13, 3.14 -> 3.13, 3.14\n2.21: latest 2.21.5 -> 2.21.99\n"
+            + PAST_EOL
+            + OUT_OF_DATE,
             id="dropped-python-drifts",
         ),
     ],
@@ -138,7 +147,7 @@ def test_check_reads_the_default_index_url(
 ) -> None:
     before = matrix_copy.read_text()
     served_index(Path(index_with(tmp_path, releases)).read_bytes(), 200)
-    assert refresh.main(["--check"]) == code
+    assert refresh.main(["--check", "--today", TODAY]) == code
     assert capsys.readouterr() == (out, "")
     assert matrix_copy.read_text() == before
 
@@ -168,3 +177,59 @@ def test_live_index_has_every_series_of_the_matrix() -> None:
     series = [row["version"] for row in yaml.safe_load(refresh.TARGET.read_text())]
     assert [s for s in series if s not in specs] == []
     assert {s: specs[s] for s in series if not specs[s].startswith(">=3.")} == {}
+
+
+MAKE_221 = "make it 2.21 in copier.yml (the oldest series with over 90 days of maintenance left)"
+
+
+@pytest.mark.usefixtures("matrix_copy")
+@pytest.mark.parametrize(
+    ("today", "code", "report"),
+    [
+        pytest.param("2026-11-29", 0, ["2.18: reached end of life on 2026-05-31",
+                                       "2.19: reaches end of life on 2026-11-30, in 1 days"],
+                     id="eve-of-2.19-eol"),
+        pytest.param("2027-03-02", 1, [
+            "2.18: reached end of life on 2026-05-31",
+            "2.19: reached end of life on 2026-11-30",
+            "2.20: reaches end of life on 2027-05-31, in 90 days",
+            "default min_ansible_core 2.20 reaches end of life on 2027-05-31, in 90 days: "
+            + MAKE_221,
+        ], id="default-within-90-days"),
+        pytest.param("2027-10-31", 1, [
+            "2.18: reached end of life on 2026-05-31",
+            "2.19: reached end of life on 2026-11-30",
+            "2.20: reached end of life on 2027-05-31",
+            "2.21: reaches end of life on 2027-11-30, in 30 days",
+            "Python 3.11: reached end of life on 2027-10-31",
+            "default min_ansible_core 2.20 reached end of life on 2027-05-31: " + MAKE_221,
+        ], id="everything-old"),
+    ],
+)  # fmt: skip
+def test_end_of_life_is_reported_and_a_new_default_proposed(
+    capsys: pytest.CaptureFixture[str], today: str, code: int, report: list[str]
+) -> None:
+    assert refresh.main(["--check", "--index", str(RECORDED), "--today", today]) == code
+    assert capsys.readouterr().out.splitlines() == report
+
+
+def test_default_minimum_dropped_from_the_matrix_is_reported(tmp_path: Path) -> None:
+    rows = yaml.safe_load(refresh.TARGET.read_text())
+    assert refresh.proposal(rows, "2.17", dt.date(2026, 11, 30)) == (
+        "default min_ansible_core 2.17 is no longer in the matrix: make it 2.20 in copier.yml "
+        "(the oldest series with over 90 days of maintenance left)"
+    )
+    copier_yml = tmp_path / "copier.yml"
+    copier_yml.write_text("min_ansible_core:\n  type: str\n")
+    with pytest.raises(refresh.RefreshError, match=r"copier.yml: no min_ansible_core default"):
+        refresh.default_minimum(copier_yml)
+
+
+def test_default_minimum_is_read_from_copier_yml() -> None:
+    assert refresh.default_minimum(refresh.COPIER_YML) == "2.20"
+
+
+def test_python_newer_than_a_series_gets_no_cell() -> None:
+    pythons = [{"version": "3.13", "since": "2.18"}, {"version": "3.14", "since": "2.20"}]
+    assert refresh.supported("2.19", ">=3.11", pythons) == ["3.13"]
+    assert refresh.supported("2.20", ">=3.12", pythons) == ["3.13", "3.14"]

@@ -149,7 +149,7 @@ def test_readme_has_the_sections_role_users_look_for(default_project: Path) -> N
     assert "- role: my_namespace.sample_role" in section(readme, "## Example Playbook")
     assert section(readme, "## License").strip() == "MIT, see [LICENSE](LICENSE)."
     assert section(readme, "## Author Information").strip() == "my_namespace maintainers."
-    assert "ansible-core 2.19 or later" in section(readme, "## Requirements")
+    assert "ansible-core 2.20 or later" in section(readme, "## Requirements")
     assert "Virtual machines" not in readme  # no VM platform chosen
 
 

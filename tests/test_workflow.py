@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
-from tests.helpers import BIN, clone, git
+from tests.helpers import BIN, clone, git, workflow_checks
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.conftest import Generate
 
 pytestmark = pytest.mark.slow
 
@@ -66,3 +70,44 @@ def test_watch_reruns_unit_tests_when_a_file_changes(default_project: Path, tmp_
     finally:
         os.killpg(watch.pid, signal.SIGTERM)
         watch.wait(timeout=30)
+
+
+# ---- the template-update and release workflows: least privilege, pinned, checked ----
+
+WORKFLOWS = ["ci.yml", "template-update.yml", "release.yml"]
+
+
+@pytest.fixture(scope="module")
+def workflows(generate: Generate) -> Path:
+    """The workflow folder of a project with both CI providers."""
+    return generate({"ci_providers": ["github", "gitlab"]}) / ".github" / "workflows"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS[1:], ids=str)
+def test_update_and_release_workflows_pass_zizmor_actionlint_and_schema(
+    workflows: Path, name: str
+) -> None:
+    for command in workflow_checks(workflows / name):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{command[0]}: {done.stdout}{done.stderr}"
+
+
+def test_only_the_update_job_may_write_and_every_action_is_pinned(workflows: Path) -> None:
+    assert sorted(path.name for path in workflows.iterdir()) == sorted(WORKFLOWS)
+    writers = {}
+    for name in WORKFLOWS:
+        text = (workflows / name).read_text()
+        workflow = yaml.safe_load(text)
+        assert workflow["permissions"] == {}, name
+        for job_id, job in workflow["jobs"].items():
+            granted = job.get("permissions", {})
+            writers.update({job_id: granted} if "write" in granted.values() else {})
+            for step in job.get("steps", []):
+                assert "${{" not in step.get("run", ""), f"{name}: {job_id}: ${{{{ }}}} in run:"
+        unpinned = [
+            u for u in re.findall(r"uses: (\S+)", text) if not re.search(r"@[0-9a-f]{40}$", u)
+        ]
+        assert unpinned == [], name
+    assert writers == {"template-update": {"contents": "write", "pull-requests": "write"}}
+    triggers = yaml.safe_load((workflows / "template-update.yml").read_text())[True]
+    assert set(triggers) == {"schedule", "workflow_dispatch"}

@@ -16,8 +16,9 @@ from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import ConfigError, ModskelError, SetupError
 from pytest_modskel.images.vm import BuiltImage
 
-NAMES = ["clean", "collections", "conflicts", "coverage", "dev", "docs", "drivers", "fix", "image",
-         "lint", "update-check", "vm"]  # fmt: skip
+NAMES = ["adopt", "clean", "collections", "conflicts", "coverage", "dev", "docs", "drivers",
+         "fix", "fragments", "image", "lint", "release", "template-update", "update-check",
+         "vm"]  # fmt: skip
 
 
 def test_commands_registered_in_name_order() -> None:

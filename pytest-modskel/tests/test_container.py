@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from conftest import FakeBin, exactly
 from pytest_modskel.drivers import container
 from pytest_modskel.drivers.base import Session
 from pytest_modskel.drivers.container import ENGINES, Container, Engine
+from pytest_modskel.drivers.nsenter_testinfra import NsenterBackend
 from pytest_modskel.errors import ConfigError, SetupError
 from pytest_modskel.images import prepared
 from pytest_modskel.platforms import Platform
@@ -27,6 +29,8 @@ case "$1" in
   run) [ "${RUN_RC:-0}" = 0 ] || { echo 'Error: no space left on device' >&2; exit 125; }
        echo 0123abcd ;;
   ps) printf '%s\\n' ${PS_NAMES:-} ;;
+  inspect) [ "${STATE_RC:-0}" = 0 ] || { echo 'Error: no such container box' >&2; exit 125; }
+           echo "${STATE_PID-4242}" ;;  # a container's host PID (0 when it is stopped)
   exec) shift 2
         case "$*" in
           *is-system-running*)  # "starting" until call number $BOOTED, then $SYSTEMD_STATE
@@ -191,20 +195,137 @@ def test_container_target(podman: FakeBin) -> None:
     assert box.sh("command -v python3").stdout == "in box: sh -c command -v python3\n"
     assert podman.calls() == ["podman exec box sh -c command -v python3"]
     assert box.with_python("/usr/bin/python3") == Container(PODMAN, "box", "/usr/bin/python3")
-    assert box.with_python("/usr/bin/python3").inventory_line() == (
-        "box ansible_connection=containers.podman.podman "
-        "ansible_python_interpreter=/usr/bin/python3"
-    )
-    assert Container(DOCKER, "b").inventory_line() == (
+
+
+@pytest.fixture(autouse=True)
+def default_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MODSKEL_CONNECTION unset, whatever the shell running the tests exported."""
+    monkeypatch.delenv("MODSKEL_CONNECTION", raising=False)
+
+
+@pytest.fixture
+def root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness runs as root on the host."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+
+@pytest.fixture
+def entering(podman: FakeBin, root: None) -> FakeBin:  # noqa: ARG001 - root for the fast path
+    """Root, nsenter and a podman that answers: the fast path is open."""
+    podman.add("nsenter")
+    return podman
+
+
+# The harness's own connection, by engine exec (pipelined) or, with a PID, by nsenter.
+EXEC_LINE = (
+    "box ansible_connection=modskel_container modskel_engine=podman ansible_pipelining=true "
+    "ansible_python_interpreter=/usr/bin/python3"
+)
+COLLECTION_LINE = (
+    "box ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3"
+)
+NSENTER_LINE = EXEC_LINE.replace(
+    " ansible_python_interpreter", " modskel_container_pid=4242 ansible_python_interpreter"
+)
+
+
+@pytest.mark.usefixtures("entering")
+@pytest.mark.parametrize(
+    ("mode", "line"),
+    [("", NSENTER_LINE), ("auto", NSENTER_LINE), ("exec", EXEC_LINE),
+     ("collection", COLLECTION_LINE)],
+    ids=["unset", "auto", "exec", "collection"],
+)  # fmt: skip
+def test_inventory_line(mode: str, line: str) -> None:
+    box = Container(PODMAN, "box", "/usr/bin/python3")
+    assert box.inventory_line({"MODSKEL_CONNECTION": mode}) == line
+
+
+@pytest.mark.usefixtures("entering")
+def test_inventory_line_collection_on_docker() -> None:
+    env = {"MODSKEL_CONNECTION": "collection"}
+    assert Container(DOCKER, "b").inventory_line(env) == (
         "b ansible_connection=community.docker.docker ansible_python_interpreter=auto_silent"
     )
 
 
+def test_inventory_line_exec_when_not_root(
+    entering: FakeBin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert Container(PODMAN, "box", "/usr/bin/python3").inventory_line({}) == EXEC_LINE
+    assert entering.calls("podman") == []  # no PID asked for: it would not be used
+
+
+@pytest.mark.usefixtures("root")
+def test_inventory_line_exec_without_nsenter(podman: FakeBin) -> None:
+    assert Container(PODMAN, "box", "/usr/bin/python3").inventory_line({}) == EXEC_LINE
+    assert podman.calls("podman") == []
+
+
+def test_inventory_line_enters_a_docker_container(entering: FakeBin) -> None:
+    entering.add("docker", "echo 77")
+    assert Container(DOCKER, "b").inventory_line({}) == (
+        "b ansible_connection=modskel_container modskel_engine=docker ansible_pipelining=true "
+        "modskel_container_pid=77 ansible_python_interpreter=auto_silent"
+    )
+    assert entering.calls("docker") == ["docker inspect --format {{.State.Pid}} b"]
+
+
+def test_inventory_line_bad_mode() -> None:
+    with pytest.raises(ConfigError, match=exactly(
+        "MODSKEL_CONNECTION='ssh' is not a connection mode: set it to one of auto, exec, collection"
+    )):  # fmt: skip
+        Container(PODMAN, "box").inventory_line({"MODSKEL_CONNECTION": "ssh"})
+
+
+def test_pid(entering: FakeBin) -> None:
+    assert Container(PODMAN, "box").pid({}) == 4242
+    assert entering.calls("podman") == ["podman inspect --format {{.State.Pid}} box"]
+
+
+@pytest.mark.usefixtures("entering")
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("STATE_RC", "125"), ("STATE_PID", "0"), ("STATE_PID", ""), ("STATE_PID", "<no value>")],
+    ids=["inspect-fails", "stopped", "no-output", "not-a-number"],
+)
+def test_pid_none(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    assert Container(PODMAN, "box").pid({}) is None
+
+
+@pytest.mark.parametrize(
+    ("setup", "env"),
+    [("not-root", {}), ("no-nsenter", {}), ("root", {"MODSKEL_CONNECTION": "exec"}),
+     ("root", {"MODSKEL_CONNECTION": "collection"})],
+    ids=["not-root", "no-nsenter", "exec", "collection"],
+)  # fmt: skip
+def test_pid_not_usable(
+    podman: FakeBin, monkeypatch: pytest.MonkeyPatch, setup: str, env: dict[str, str]
+) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000 if setup == "not-root" else 0)
+    if setup != "no-nsenter":
+        podman.add("nsenter")
+    assert Container(PODMAN, "box").pid(env) is None
+    assert podman.calls("podman") == []  # the engine is not even asked
+
+
 @pytest.mark.parametrize("engine", [PODMAN, DOCKER], ids=["podman", "docker"])
-def test_container_testinfra_host(engine: Engine) -> None:
+def test_container_testinfra_host(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # no fast path: the engine's exec
     host = Container(engine, "box").testinfra_host()
     assert engine.testinfra_backend == host.backend.NAME
     assert host.backend.name == "box"
+
+
+def test_container_testinfra_host_enters(entering: FakeBin) -> None:
+    host = Container(PODMAN, "box").testinfra_host()
+    assert isinstance(host.backend, NsenterBackend)
+    assert (host.backend.hostname, host.backend.pid, host.backend.engine) == ("box", 4242, "podman")
+    assert host.backend.get_hostname() == "box"
+    assert host.run("true").rc == 0
+    assert entering.calls("nsenter")[-1].endswith("--target 4242 --all /bin/sh -c true")
 
 
 def test_running(podman: FakeBin) -> None:

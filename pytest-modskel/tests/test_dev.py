@@ -297,8 +297,8 @@ def test_converge_starts_once_then_reuses_the_machine(
     name = slot(Project(one), "debian12").read().name  # type: ignore[union-attr]
     assert converges.inventories == [
         (
-            f"{name} ansible_connection=containers.podman.podman "
-            "ansible_python_interpreter=/usr/bin/python3\n"
+            f"{name} ansible_connection=modskel_container modskel_engine=podman "
+            "ansible_pipelining=true ansible_python_interpreter=/usr/bin/python3\n"
         )
     ]
     assert converges.diffs == [True]

@@ -37,6 +37,36 @@ def test_agreeing_meta_has_no_problem_whatever_else_the_author_added(tmp_path: P
     assert problems(tmp_path, GOOD) == []
 
 
+UNTESTED = GOOD.replace(
+    "    - name: Debian\n      versions: [trixie, bookworm]\n",
+    "    - name: Debian\n      versions: [trixie, bookworm, bullseye]\n"
+    "    - name: Ubuntu\n      versions: [noble]\n",
+)
+
+
+def test_untested_platforms_may_claim_more_than_is_tested(tmp_path: Path) -> None:
+    settings = '[tool.modskel]\nuntested_platforms = ["Debian", "Ubuntu"]\n'
+    root = write_project(tmp_path, meta=UNTESTED, pyproject=settings)
+    assert meta_problems(root, platforms=PLATFORMS, min_ansible_version="2.19") == []
+
+
+def test_untested_platforms_still_list_what_is_tested(tmp_path: Path) -> None:
+    settings = '[tool.modskel]\nuntested_platforms = ["Debian"]\n'
+    meta = UNTESTED.replace("[trixie, bookworm, bullseye]", "[bullseye]")
+    root = write_project(tmp_path, meta=meta, pyproject=settings)
+    assert meta_problems(root, platforms=PLATFORMS, min_ansible_version="2.19") == [
+        (
+            f'{LINE}.platforms has Debian versions ["bullseye"], your platforms answer tests '
+            f'["bookworm", "trixie"]: make it  - {DEBIAN}'
+        ),
+        (
+            f"{LINE}.platforms lists Ubuntu, which no platform of your answers tests: "
+            "remove it, add such a platform (copier update --trust --data platforms=...), "
+            "or name it in [tool.modskel] untested_platforms of pyproject.toml"
+        ),
+    ]
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -90,7 +120,8 @@ def test_agreeing_meta_has_no_problem_whatever_else_the_author_added(tmp_path: P
             '      versions: ["9"]\n    - name: Ubuntu\n      versions: [noble]\n',
             (
                 f"{LINE}.platforms lists Ubuntu, which no platform of your answers tests: "
-                "remove it, or add such a platform (copier update --trust --data platforms=...)"
+                "remove it, add such a platform (copier update --trust --data platforms=...), "
+                "or name it in [tool.modskel] untested_platforms of pyproject.toml"
             ),
         ),
         (

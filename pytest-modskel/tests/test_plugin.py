@@ -195,7 +195,7 @@ def test_unknown_kind_names_the_installed_kinds(pytester: pytest.Pytester) -> No
           "use one of accel, boot_timeout, cpus, memory")),
         ("[tool.modskel]\nplatfroms = {}\n",
          ("pyproject.toml [tool.modskel]: unknown key 'platfroms': "
-          "use one of platforms, task_coverage, vm")),
+          "use one of platforms, readme_table, task_coverage, untested_platforms, vm")),
     ],
     ids=["vm-key", "section"],
 )  # fmt: skip

@@ -17,12 +17,14 @@ PODMAN = ENGINES["podman"]
 IMAGE = "docker.io/library/debian:bookworm"
 DEBIAN = Platform("debian12", IMAGE)
 # A fake engine: `image inspect` answers $INSPECT_RC; `build` copies its
-# Containerfile to $RECIPE (if in its context folder), then answers $BUILD_RC.
+# Containerfile to $RECIPE (if in its context folder, beside the zip code
+# cache it copies in), then answers $BUILD_RC.
 ENGINE = """\
 case "$1" in
   image) exit "${INSPECT_RC:-1}" ;;
   build) [ "$7" = "$8/Containerfile" ] || exit 99
-         while IFS= read -r line; do echo "$line"; done < "$7" > "$RECIPE"
+         [ -f "$8/modskel_zipcache.py" ] || exit 98
+         while IFS= read -r line; do printf '%s\\n' "$line"; done < "$7" > "$RECIPE"
          [ "${BUILD_RC:-0}" = 0 ] || { printf '%b' "${BUILD_OUTPUT:-}"; exit 1; } ;;
 esac
 """
@@ -38,11 +40,16 @@ def podman(fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_recipe() -> None:
     rocky = Platform("rocky9", "rockylinux:9", bootstrap="dnf", systemd=True)
+    zipcache = "COPY modskel_zipcache.py /tmp/\n" + prepared.INSTALL_ZIPCACHE
     assert prepared.recipe(rocky) == (
         "FROM rockylinux:9\n"
-        "RUN dnf install -y -q python3 procps-ng iproute sudo systemd && dnf clean all\n"
+        "RUN dnf install -y -q python3 procps-ng iproute sudo systemd && dnf clean all\n" + zipcache
     )
-    assert prepared.recipe(DEBIAN) == f"FROM {IMAGE}\nRUN {DEBIAN.prepare_command}\n"
+    assert prepared.recipe(DEBIAN) == f"FROM {IMAGE}\nRUN {DEBIAN.prepare_command}\n{zipcache}"
+    assert prepared.INSTALL_ZIPCACHE.endswith(
+        "write('import modskel_zipcache\\\\n')\" && rm /tmp/modskel_zipcache.py "
+        "&& mkdir -p /var/cache/modskel-pyc\n"
+    )
 
 
 def test_recipe_unknown_bootstrap() -> None:
@@ -54,7 +61,8 @@ def test_recipe_unknown_bootstrap() -> None:
 
 
 def test_tag_names_the_image_and_hashes_the_recipe() -> None:
-    digest = hashlib.sha256(prepared.recipe(DEBIAN).encode()).hexdigest()[:12]
+    content = prepared.recipe(DEBIAN).encode() + prepared.ZIPCACHE.read_bytes()
+    digest = hashlib.sha256(content).hexdigest()[:12]
     assert prepared.tag(DEBIAN) == f"localhost/modskel-prepared/debian-bookworm:{digest}"
 
 

@@ -97,7 +97,7 @@ def test_settings_read(make_project: MakeProject) -> None:
     [
         ("[tool.modskel]\nplatfroms = {}\n",
          ("pyproject.toml [tool.modskel]: unknown key 'platfroms': "
-          "use one of platforms, task_coverage, vm")),
+          "use one of platforms, readme_table, task_coverage, untested_platforms, vm")),
         ("[tool.modskel]\nvm = 'fast'\n",
          "pyproject.toml [tool.modskel]: vm must be a table, not 'fast': fix the value"),
         ("[tool.modskel.vm]\nmemroy = 512\n",

@@ -139,6 +139,18 @@ def test_qemu_command_kvm_sizes_and_kernel(monkeypatch: pytest.MonkeyPatch, tmp_
     assert _option(cmd, "-initrd") == [str(tmp_path / "initrd.img")]
 
 
+def test_kernel_args_carry_the_key_and_host_name() -> None:
+    args = qemu.kernel_args("ssh-ed25519 AAAAC3Nza/+x= modskel-web-vm12-1", "vm12")
+    assert args == "modskel.ssh_key=ssh-ed25519:AAAAC3Nza/+x= systemd.hostname=vm12"
+
+
+def test_qemu_command_appends_kernel_args(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
+    boot = Boot(Path("d"), Path("k"))
+    cmd = qemu.qemu_command(boot, Path("o"), Path("s"), 1, "n", extra="systemd.hostname=vm")
+    assert _option(cmd, "-append") == ["root=/dev/vda rw console=ttyS0 systemd.hostname=vm"]
+
+
 def test_qemu_command_kernel_without_initrd(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(qemu.ACCEL_VAR, "tcg")
     monkeypatch.setattr(os, "cpu_count", lambda: None)

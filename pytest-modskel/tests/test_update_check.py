@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import FakeBin, exactly
 from pytest_modskel.commands import main, update_check
-from pytest_modskel.errors import SetupError
+from pytest_modskel.errors import ConfigError, SetupError
 
 
 def test_run_tool(tmp_path: Path) -> None:
@@ -234,3 +236,73 @@ def test_check_update_reads_the_last_line(monkeypatch: pytest.MonkeyPatch, tmp_p
     answer = json.dumps(_answer(available=True))
     monkeypatch.setattr(update_check, "run_tool", lambda *_cmd, **_kw: f"noise\n{answer}\n\n")
     assert update_check.check_update(tmp_path) == _answer(available=True)
+
+
+SUPPORT = """\
+ansible_core:
+  - {version: "2.19", latest: "2.19.14", eol: 2026-11-30}
+  - {version: "2.20", latest: "2.20.10", eol: 2027-05-31}
+  - {version: "2.21", latest: "2.21.5", eol: null}
+"""
+RAISE_IT = "raise it with `copier update --trust --data min_ansible_core="
+
+
+@pytest.mark.parametrize(
+    ("support", "today", "line"),
+    [
+        (SUPPORT, "2026-08-31", ""),
+        (SUPPORT, "2026-09-01", ("note: min_ansible_core 2.19 reaches end of life on 2026-11-30, "
+                                "in 90 days: plan to raise it")),
+        (SUPPORT, "2026-11-30", ("warning: min_ansible_core 2.19 reached end of life on "
+                                f"2026-11-30: {RAISE_IT}2.20`")),
+        (SUPPORT, "2027-06-01", ("warning: min_ansible_core 2.19 reached end of life on "
+                                f"2026-11-30: {RAISE_IT}2.21`")),
+        (SUPPORT.replace("eol: null", "eol: '2027-11-30'"), "2028-01-01",
+         (f"warning: min_ansible_core 2.19 reached end of life on 2026-11-30: {RAISE_IT}"
+         "<a newer series>`")),
+        ('ansible_core:\n  - {version: "2.21", eol: null}\n', "2030-01-01", ""),
+        ("ansible_core: []\n", "2030-01-01", ""),
+        (None, "2030-01-01", ""),
+    ],
+    ids=["far", "within-90-days", "on-the-day", "next-one-maintained", "none-maintained",
+         "unknown-eol", "no-series", "file-absent"],
+)  # fmt: skip
+def test_eol_warning(project: Path, support: str | None, today: str, line: str) -> None:
+    if support is not None:
+        (project / "tests" / "support.yml").write_text(support, encoding="utf-8")
+    assert update_check.eol_warning(project, dt.date.fromisoformat(today)) == line
+
+
+@pytest.mark.parametrize(
+    ("support", "error"),
+    [
+        ("ansible_core: [", "tests/support.yml: not a mapping of YAML ("),
+        ("- 2.19\n", "tests/support.yml: not a mapping of YAML ("),
+        ("ansible_core: 2.19\n",
+         "tests/support.yml: ansible_core is not a list of series (2.19): "),
+        ("ansible_core:\n  - {version: '2.19', eol: soon}\n",
+         "tests/support.yml: eol 'soon' of 2.19 is no YYYY-MM-DD date: "),
+    ],
+    ids=["bad-yaml", "not-a-mapping", "not-a-list", "bad-date"],
+)  # fmt: skip
+def test_broken_support_file_names_the_fix(project: Path, support: str, error: str) -> None:
+    (project / "tests" / "support.yml").write_text(support, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(error) + r".*restore it with `copier update"):
+        update_check.eol_warning(project, dt.date(2026, 11, 30))
+
+
+def test_past_eol_warning_comes_first(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "tests" / "support.yml").write_text(SUPPORT, encoding="utf-8")
+    monkeypatch.setattr(update_check, "today", lambda: dt.date(2026, 11, 30))
+    monkeypatch.setattr(update_check, "check_update", lambda _root: _answer(available=False))
+    assert main(["update-check"]) == 0  # a warning, not a failure
+    assert capsys.readouterr().out.splitlines() == [
+        f"warning: min_ansible_core 2.19 reached end of life on 2026-11-30: {RAISE_IT}2.20`",
+        "up to date: generated from 1.2.0, the newest release is 1.2.0",
+    ]
+
+
+def test_today_is_the_date_in_utc() -> None:
+    assert update_check.today() == dt.datetime.now(tz=dt.UTC).date()

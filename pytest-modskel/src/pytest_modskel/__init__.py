@@ -19,7 +19,7 @@ Layout, from the plugin down:
 
 Public API for tests of a role::
 
-    from pytest_modskel import Converge, Project, assert_idempotent, unverified
+    from pytest_modskel import Converge, Project, assert_idempotent, render_template, unverified
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pytest_modskel.runner.ansible import ansible_bin, ansible_env
 
 if TYPE_CHECKING:
     from pytest_modskel.plugin.fixtures import Converge, assert_idempotent, unverified
+    from pytest_modskel.render import render_template
 
 # The plugin's names import pytest: loaded on first use, so that the
 # ``modskel`` command (run before every tox env) starts in a fraction of the time.
@@ -41,6 +42,10 @@ _FROM_PLUGIN = frozenset({"Converge", "assert_idempotent", "unverified"})
 
 
 def __getattr__(name: str) -> object:
+    if name == "render_template":
+        from pytest_modskel import render  # noqa: PLC0415 - imports Ansible's plugin loader
+
+        return render.render_template
     if name in _FROM_PLUGIN:
         from pytest_modskel.plugin import fixtures  # noqa: PLC0415 - see above
 
@@ -58,5 +63,6 @@ __all__ = [
     "ansible_bin",
     "ansible_env",
     "assert_idempotent",
+    "render_template",
     "unverified",
 ]

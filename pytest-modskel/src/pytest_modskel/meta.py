@@ -15,13 +15,14 @@ ending in the YAML to paste::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from pytest_modskel.errors import ConfigError
+from pytest_modskel.project import Project
 
 WHERE = "meta/main.yml"
 
@@ -40,7 +41,10 @@ def meta_problems(
         info = galaxy_info(root / WHERE)
     except ConfigError as error:
         return [str(error)]
-    return version_problems(info, min_ansible_version) + platform_problems(info, platforms)
+    untested = [str(name) for name in Project(root).settings.get("untested_platforms", [])]
+    return version_problems(info, min_ansible_version) + platform_problems(
+        info, platforms, untested
+    )
 
 
 def galaxy_info(path: Path) -> dict[str, Any]:
@@ -73,8 +77,16 @@ def version_problems(info: Mapping[str, Any], expected: str) -> list[str]:
     return [f"{WHERE}: galaxy_info.min_ansible_version is {shown}, {answer}: write  {fix}"]
 
 
-def platform_problems(info: Mapping[str, Any], expected: Mapping[str, Sequence[str]]) -> list[str]:
-    """Return a line per Galaxy platform whose versions differ from ``expected``."""
+def platform_problems(
+    info: Mapping[str, Any],
+    expected: Mapping[str, Sequence[str]],
+    untested: Collection[str] = (),
+) -> list[str]:
+    """Return a line per Galaxy platform whose versions differ from ``expected``.
+
+    A platform named in ``untested`` ([tool.modskel] untested_platforms) may
+    list more versions than are tested, or be listed though none is.
+    """
     where = f"{WHERE}: galaxy_info.platforms"
     entries = info.get("platforms")
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -86,13 +98,18 @@ def platform_problems(info: Mapping[str, Any], expected: Mapping[str, Sequence[s
         tested = f"your platforms answer tests {dumps(versions)}"
         if name not in actual:
             problems.append(f"{where} lacks {name}, {tested}: add  - {entry(name, versions)}")
+        elif name in untested and actual[name] >= set(versions):
+            continue
         elif actual[name] != set(versions):
             has = f"has {name} versions {dumps(sorted(actual[name]))}"
             problems.append(f"{where} {has}, {tested}: make it  - {entry(name, versions)}")
-    untested = "which no platform of your answers tests: remove it, or add such a platform"
-    change = "copier update --trust --data platforms=..."
-    extra = sorted(set(actual) - set(expected))
-    problems += [f"{where} lists {name}, {untested} ({change})" for name in extra]
+    why = (
+        "which no platform of your answers tests: remove it, add such a platform "
+        "(copier update --trust --data platforms=...), or name it in "
+        "[tool.modskel] untested_platforms of pyproject.toml"
+    )
+    extra = sorted(set(actual) - set(expected) - set(untested))
+    problems += [f"{where} lists {name}, {why}" for name in extra]
     return problems
 
 

@@ -36,7 +36,15 @@ from pytest_modskel.schema import check_table
 
 MARKERS = ("meta/main.yml",)
 # [tool.modskel] keys and their types; each sub-table is checked the same way.
-SETTINGS: dict[str, type] = {"platforms": dict, "vm": dict, "task_coverage": dict}
+# readme_table = false: the README has no variables table (an adopted role's, at first).
+# untested_platforms: Galaxy platform names meta/main.yml may claim beyond what is tested.
+SETTINGS: dict[str, type] = {
+    "platforms": dict,
+    "vm": dict,
+    "task_coverage": dict,
+    "readme_table": bool,
+    "untested_platforms": list,
+}
 VM_SETTINGS: dict[str, type] = {"boot_timeout": float, "accel": str, "memory": int, "cpus": int}
 COVERAGE_SETTINGS: dict[str, type] = {"fail_under": float}
 

@@ -127,6 +127,8 @@ def problems(project: Project) -> list[str]:
 
 def readme_problems(project: Project) -> list[str]:
     """Return a message when the README's variables table is not the one the specs give."""
+    if project.settings.get("readme_table") is False:
+        return []  # [tool.modskel] readme_table = false: a README without the table
     readme = project.root / "README.md"
     if not readme.is_file():
         return ["README.md not found: add one with the variables table markers, then `tox -e docs`"]

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from pytest_modskel import __version__
 from pytest_modskel.commands import (
+    adopt,
+    changelog,
     collections,
     conflicts,
     dev,
@@ -20,6 +22,7 @@ from pytest_modskel.commands import (
     lint,
     machines,
     task_coverage,
+    template_update,
     update_check,
 )
 from pytest_modskel.commands.base import Command
@@ -29,12 +32,15 @@ COMMANDS: dict[str, Command] = {
     command.name: command
     for command in sorted(
         (
+            adopt.COMMAND,
             collections.COMMAND,
             conflicts.COMMAND,
             dev.COMMAND,
             docs.COMMAND,
             task_coverage.COMMAND,
+            template_update.COMMAND,
             update_check.COMMAND,
+            *changelog.COMMANDS,
             *lint.COMMANDS,
             *machines.COMMANDS,
         ),

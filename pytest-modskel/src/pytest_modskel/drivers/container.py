@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_modskel.drivers import nsenter
 from pytest_modskel.drivers.base import Driver, Session
 from pytest_modskel.errors import ConfigError, SetupError
 from pytest_modskel.images import prepared
@@ -128,18 +129,44 @@ class Container:
         """Return the same container, with Ansible using ``python``."""
         return replace(self, python=python)
 
-    def inventory_line(self) -> str:
-        """Return this container's line in an Ansible INI inventory."""
-        return (
-            f"{self.name} ansible_connection={self.engine.ansible_connection} "
-            f"ansible_python_interpreter={self.python}"
-        )
+    def pid(self, env: Mapping[str, str] = os.environ) -> int | None:
+        """Return the PID to enter the container by (the fast path), or None to use exec."""
+        if not nsenter.usable(env):
+            return None
+        found = self.engine.run("inspect", "--format", "{{.State.Pid}}", self.name)
+        pid = found.stdout.strip()
+        return int(pid) if found.returncode == 0 and pid.isdigit() and pid != "0" else None
+
+    def inventory_line(self, env: Mapping[str, str] = os.environ) -> str:
+        """Return this container's line in an Ansible INI inventory.
+
+        The harness's own connection pipelines: one nsenter or one engine exec
+        per task (see drivers/nsenter.py); MODSKEL_CONNECTION=collection uses
+        the engine's Ansible collection instead.
+        """
+        if nsenter.mode(env) == "collection":
+            connection = f"ansible_connection={self.engine.ansible_connection}"
+        else:
+            pid = self.pid(env)
+            connection = (
+                f"ansible_connection=modskel_container modskel_engine={self.engine.binary} "
+                "ansible_pipelining=true" + (f" modskel_container_pid={pid}" if pid else "")
+            )
+        return f"{self.name} {connection} ansible_python_interpreter={self.python}"
 
     def testinfra_host(self) -> Host:
-        """Return a testinfra host on this container."""
-        import testinfra  # noqa: PLC0415 - only integration tests need testinfra
+        """Return a testinfra host on this container (entering it directly when it can)."""
+        import testinfra.host  # noqa: PLC0415 - only integration tests need testinfra
 
-        return testinfra.get_host(f"{self.engine.testinfra_backend}://{self.name}")
+        pid = self.pid()
+        if pid is None:
+            return testinfra.get_host(f"{self.engine.testinfra_backend}://{self.name}")
+        from pytest_modskel.drivers.nsenter_testinfra import NsenterBackend  # noqa: PLC0415
+
+        backend = NsenterBackend(self.name, pid, self.engine.binary)
+        host = testinfra.host.Host(backend)
+        backend.set_host(host)
+        return host
 
 
 def remove_live() -> None:

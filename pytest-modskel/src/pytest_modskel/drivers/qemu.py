@@ -1,7 +1,8 @@
 """The qemu driver: one throw-away virtual machine per test session and VM platform.
 
 The base image is never written: each run boots a copy-on-write qcow2 overlay,
-gives the guest a new ed25519 key through a cloud-init NoCloud seed, and
+gives the guest a new ed25519 key (on the kernel command line for images
+modskel builds, through a cloud-init NoCloud seed for others), and
 forwards a free port on 127.0.0.1 to the guest's ssh. On the way out (pass,
 failure, Ctrl-C) the guest is powered off, qemu is killed if it lingers, and
 the overlay is deleted.
@@ -192,8 +193,20 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no orphaned guest
 
 
-def qemu_command(boot: Boot, overlay: Path, seed: Path, port: int, name: str) -> list[str]:
-    """Return the qemu command line for one guest."""
+def kernel_args(public_key: str, hostname: str) -> str:
+    """Return the kernel arguments that give a built image its ssh key and host name.
+
+    Images modskel builds read ``modskel.ssh_key`` (images/guest/); systemd
+    reads ``systemd.hostname``. Other images ignore both and use the seed.
+    """
+    kind, blob = public_key.split()[:2]
+    return f"modskel.ssh_key={kind}:{blob} systemd.hostname={hostname}"
+
+
+def qemu_command(  # noqa: PLR0913 - one guest's disks, port, name and kernel arguments
+    boot: Boot, overlay: Path, seed: Path, port: int, name: str, *, extra: str = ""
+) -> list[str]:
+    """Return the qemu command line for one guest (``extra``: kernel arguments)."""
     how = accel()[0]
     cpus = str(int(_number(os.environ, CPUS_VAR, min(2, os.cpu_count() or 1))))
     memory = str(int(_number(os.environ, MEMORY_VAR, 1024)))
@@ -208,7 +221,8 @@ def qemu_command(boot: Boot, overlay: Path, seed: Path, port: int, name: str) ->
         "-device", "virtio-net-pci,netdev=net0",
     ]  # fmt: skip
     if boot.kernel:
-        cmd += ["-kernel", str(boot.kernel), "-append", "root=/dev/vda rw console=ttyS0"]
+        append = f"root=/dev/vda rw console=ttyS0 {extra}".strip()
+        cmd += ["-kernel", str(boot.kernel), "-append", append]
         cmd += ["-initrd", str(boot.initrd)] if boot.initrd else []
     return cmd
 
@@ -283,14 +297,15 @@ def booted(platform: Platform, workdir: Path, session: Session) -> Iterator[SshT
     key, overlay, seed = workdir / "id_ed25519", workdir / f"{name}.qcow2", workdir / "seed.iso"
     keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)]
     _tool(keygen, "generate the guest's ssh key")
-    seed_iso(seed, key.with_suffix(".pub").read_text().strip(), platform.id)
+    public = key.with_suffix(".pub").read_text().strip()
+    seed_iso(seed, public, platform.id)
     make_overlay(boot.disk, overlay)
     port, log = free_port(), overlay.with_suffix(".log")
     address = Address("127.0.0.1", "root", port, str(key))
     target = SshTarget.configured(platform.id, address, workdir).with_python("/usr/bin/python3")
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            qemu_command(boot, overlay, seed, port, name),
+            qemu_command(boot, overlay, seed, port, name, extra=kernel_args(public, platform.id)),
             stdin=subprocess.DEVNULL, stdout=err, stderr=err,
             start_new_session=True, preexec_fn=_die_with_parent,  # noqa: PLW1509
         )  # fmt: skip

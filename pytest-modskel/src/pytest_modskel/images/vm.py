@@ -1,8 +1,8 @@
 """Build a minimal Debian VM image offline, from Debian's packages only.
 
 A platform whose image is ``built:<suite>`` uses such an image.
-debootstrap installs a kernel, systemd, openssh-server, python3 and cloud-init
-into a directory, which ``mkfs.ext4 -d`` packs into a raw disk: no loop device,
+debootstrap installs a kernel, systemd, openssh-server and python3 into a
+directory, which ``mkfs.ext4 -d`` packs into a raw disk: no loop device,
 no mount. The kernel and initrd are copied out for qemu's direct boot. Images
 are cached by the hash of their recipe, so each is built once per machine.
 
@@ -21,12 +21,11 @@ from pathlib import Path
 from pytest_modskel.images.debootstrap import CACHE, debootstrap, run
 
 PREFIX = "built:"
+GUEST = Path(__file__).resolve().parent / "guest"  # files this package puts into its images
 PACKAGES = (
     "linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,dbus,openssh-server,"
     "python3,sudo,iproute2"
 )
-# Installed with apt in the new root: debootstrap cannot resolve their virtual packages.
-APT_PACKAGES = ("cloud-init",)
 # Files written into the root file system, relative to it.
 FILES: dict[str, str] = {
     "etc/hostname": "modskel-vm\n",
@@ -34,16 +33,20 @@ FILES: dict[str, str] = {
     "etc/fstab": "/dev/vda / ext4 defaults 0 1\n",
     "etc/resolv.conf": "nameserver 10.0.2.3\n",  # qemu user-mode networking's DNS
     "etc/systemd/network/50-dhcp.network": "[Match]\nName=en*\n\n[Network]\nDHCP=yes\n",
-    # The throw-away ssh key arrives through a NoCloud seed, as on cloud images.
-    # networkd configures the network; cloud-init only installs the key, which
-    # keeps it from competing with the converge for the (emulated) CPU.
-    "etc/cloud/cloud.cfg.d/90-modskel.cfg": (
-        "datasource_list: [NoCloud, None]\nnetwork: {config: disabled}\n"
-        "cloud_init_modules: [ssh]\ncloud_config_modules: []\ncloud_final_modules: []\n"
-    ),
+    # The throw-away ssh key arrives on the kernel command line (the qemu driver
+    # boots the kernel directly): a shell unit installs it before sshd starts.
+    # cloud-init did this before: 20-30 s of Python under TCG, for one key.
+    "usr/local/sbin/modskel-ssh-key": (GUEST / "modskel-ssh-key").read_text(),
+    "etc/systemd/system/modskel-ssh-key.service": (GUEST / "modskel-ssh-key.service").read_text(),
+    # Compiled module_utils kept between tasks (see guest/modskel_zipcache.py).
+    "usr/lib/python3/dist-packages/modskel_zipcache.py": (
+        GUEST / "modskel_zipcache.py"
+    ).read_text(),
+    "usr/lib/python3/dist-packages/modskel_zipcache.pth": "import modskel_zipcache\n",
+    "etc/tmpfiles.d/modskel-pyc.conf": "d /var/cache/modskel-pyc 0755 root root -\n",
 }
-ENABLE = ("systemd-networkd.service",)
-MASK = ("cloud-config.service", "cloud-final.service")
+ENABLE = ("systemd-networkd.service", "modskel-ssh-key.service")
+MASK = ("e2scrub_reap.service",)  # a file system check of LVM snapshots: there are none
 SIZE = "2G"
 
 
@@ -58,7 +61,7 @@ class BuiltImage:
     @classmethod
     def of(cls, suite: str) -> BuiltImage:
         """Return the cache paths of ``suite``'s image (built or not)."""
-        recipe = json.dumps([suite, PACKAGES, APT_PACKAGES, FILES, ENABLE, MASK, SIZE])
+        recipe = json.dumps([suite, PACKAGES, FILES, ENABLE, MASK, SIZE])
         key = hashlib.sha256(recipe.encode()).hexdigest()[:12]
         folder = CACHE / "vm-images" / f"debian-{suite}-{key}"
         return cls(folder / "disk.raw", folder / "vmlinuz", folder / "initrd.img")
@@ -77,7 +80,7 @@ def _configure(root: Path, staged: Path) -> None:
         source.unlink()
     systemctl = ["chroot", str(root), "systemctl", "--quiet"]
     run([*systemctl, "enable", *ENABLE], "enable the network")
-    run([*systemctl, "mask", *MASK], "mask cloud-init's unused stages")
+    run([*systemctl, "mask", *MASK], "mask units a test machine does not need")
 
 
 def build(suite: str) -> BuiltImage:
@@ -91,10 +94,7 @@ def build(suite: str) -> BuiltImage:
         root, staged = Path(work) / "root", Path(work) / "image"
         staged.mkdir()
         debootstrap(suite, root, PACKAGES)
-        apt = ["chroot", str(root), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-qq"]
-        run([*apt, "update"], "update the package lists")
-        run([*apt, "install", "--no-install-recommends", *APT_PACKAGES], "install cloud-init")
-        run([*apt, "clean"], "clean the package cache")
+        run(["chroot", str(root), "apt-get", "-qq", "clean"], "clean the package cache")
         _configure(root, staged)
         for name in ("vmlinuz", "initrd.img"):  # copied as root, left readable
             newest = str(max((root / "boot").glob(f"{name}-*")))

@@ -12,6 +12,7 @@ from pathlib import Path
 from pytest_modskel.project import Project, Role
 
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+CONNECTIONS = CALLBACKS.with_name("connection_plugins")
 # Where Ansible looks for roles by default (`ansible-galaxy role install` puts them there).
 DEFAULT_ROLES = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
 
@@ -90,6 +91,7 @@ def ansible_env(project: Project, workdir: Path, results: Path | None = None) ->
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
         "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+        "ANSIBLE_CONNECTION_PLUGINS": str(CONNECTIONS),
         "ANSIBLE_CALLBACKS_ENABLED": "modskel_results",
     }
     if results is not None:
