@@ -86,16 +86,18 @@ def machine_python(box: Machine) -> str:
 
 def copy_in(box: Machine, src: Path, dst: str) -> None:
     """Copy the local folder ``src`` to ``dst`` on the machine, as one uncompressed tar stream."""
-    pack = subprocess.Popen(["tar", "-C", str(src), "-c", "."], stdout=subprocess.PIPE)
-    unpack = (
-        [box.engine.binary, "exec", "-i", box.name]
+    unpack = f"mkdir -p {shlex.quote(dst)} && tar -C {shlex.quote(dst)} -x"
+    into = (
+        [box.engine.binary, "exec", "-i", box.name, "sh", "-c", unpack]
         if isinstance(box, container.Container)
-        else ["ssh", "-F", str(box.ssh_config), box.name]  # type: ignore[attr-defined]
+        else ["ssh", "-F", str(box.ssh_config), box.name, unpack]  # type: ignore[attr-defined]
     )
-    done = subprocess.run(
-        [*unpack, "sh", "-c", f"mkdir -p {dst} && tar -C {dst} -x"],
-        stdin=pack.stdout, capture_output=True, text=True, check=False, timeout=1800,
-    )  # fmt: skip
+    pack = subprocess.Popen(["tar", "-C", str(src), "-c", "."], stdout=subprocess.PIPE)
+    assert pack.stdout is not None  # noqa: S101 - asked for above
+    with pack.stdout:  # closed here too, so tar sees a broken pipe if the other end fails
+        done = subprocess.run(
+            into, stdin=pack.stdout, capture_output=True, text=True, check=False, timeout=1800
+        )
     pack.wait()
     if done.returncode != 0 or pack.returncode != 0:
         msg = f"could not copy {src} into {box.name}: {done.stderr.strip()}"

@@ -204,6 +204,11 @@ def figures(args: argparse.Namespace, tmp: Path) -> tuple[list[float], list[floa
 def main() -> None:
     """Run each measurement and print one line per figure."""
     args = arguments()
+    # Python caches bytecode unless told not to; some sandboxes tell it not to,
+    # which makes every copier and tox start compile its imports again. Measure
+    # what an author's machine does.
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        print("PYTHONDONTWRITEBYTECODE was set: unset for the benchmark (Python's default)")
     with tempfile.TemporaryDirectory(prefix="modskel-bench-") as tmp:
         wheels = Path(tmp) / "wheels"  # the harness package, from this work tree
         timed(["uv", "build", "-q", "--wheel", "-o", str(wheels), "pytest-modskel"], REPO)

@@ -19,3 +19,10 @@ def test_repository_is_clean(command: list[str]) -> None:
         [str(BIN / command[0]), *command[1:]], cwd=REPO, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_lockfile_matches_the_projects() -> None:
+    # scripts/test and scripts/setup-host run with --locked: a stale uv.lock stops CI at once.
+    check = ["uv", "lock", "--check", "--offline"]
+    done = subprocess.run(check, cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
