@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleUndefinedVariable
-from pytest_modskel import render_template
+from pytest_modskel import render, render_template
 from pytest_modskel.errors import ConfigError
 from pytest_modskel.project import Project
 
@@ -83,3 +83,15 @@ def test_missing_template_names_the_folder(app: Project) -> None:
         ConfigError, match=r"^no template app\.cfg\.j2 in .*/templates: name a file"
     ):
         render_template("app.cfg.j2", project=app)
+
+
+class OldLoader:
+    """ansible-core 2.18's DataLoader: load_from_file takes no ``trusted_as_template``."""
+
+    def load_from_file(self, file_name: str) -> object:
+        return {"loaded": file_name}
+
+
+def test_defaults_on_ansible_core_2_18(app: Project) -> None:
+    loaded = render.defaults(OldLoader(), app.root)
+    assert loaded == {"loaded": str(app.root / "defaults" / "main.yml")}

@@ -22,11 +22,15 @@ from pytest_modskel.project import Project
 
 
 def defaults(loader: Any, root: Path) -> dict[str, Any]:  # noqa: ANN401 - Ansible's DataLoader
-    """Return the role's defaults/main.yml as Ansible loads it (its templates trusted)."""
+    """Return the role's defaults/main.yml as Ansible loads it (templates trusted from 2.19)."""
     path = root / "defaults" / "main.yml"
     if not path.is_file():
         return {}
-    return dict(loader.load_from_file(str(path), trusted_as_template=True) or {})
+    try:
+        loaded = loader.load_from_file(str(path), trusted_as_template=True)
+    except TypeError:  # ansible-core 2.18 trusts every template and takes no such argument
+        loaded = loader.load_from_file(str(path))
+    return dict(loaded or {})
 
 
 def render_template(
