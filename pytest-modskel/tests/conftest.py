@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,22 @@ PLATFORMS = """\
 def exactly(message: str) -> str:
     """Return a ``match=`` pattern that accepts ``message`` and nothing else."""
     return f"^{re.escape(message)}$"
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd``; return its output (a failure raises)."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def own_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *unset: str) -> None:
+    """Give git a config of its own (identity, branch main); unset the variables ``unset``."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[user]\n\tname = t\n\temail = t@t.invalid\n[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in unset:
+        monkeypatch.delenv(name, raising=False)
 
 
 def write_project(

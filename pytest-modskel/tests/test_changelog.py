@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FakeBin, exactly, write_project
+from conftest import FakeBin, exactly, git, own_git_identity, write_project
 from pytest_modskel.commands import changelog, main
 from pytest_modskel.errors import ConfigError
 
@@ -27,20 +27,10 @@ git rm -q changelog.d/*.md
 """
 
 
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A role project on main, pushed to ``origin`` (a bare repository), then on a branch."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = t\n\temail = t@t.invalid\n[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in BASES:
-        monkeypatch.delenv(name, raising=False)
+    own_git_identity(tmp_path, monkeypatch, *BASES)
     root = write_project(tmp_path / "role", pyproject=PYPROJECT)
     (root / "tasks").mkdir()
     (root / "tasks" / "main.yml").write_text("---\n[]\n")

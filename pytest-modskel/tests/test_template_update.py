@@ -21,7 +21,7 @@ from typing import Any, Self
 
 import pytest
 import yaml
-from conftest import FakeBin, exactly, write_project
+from conftest import FakeBin, exactly, git, own_git_identity, write_project
 from packaging.version import Version
 from pytest_modskel.commands import forges, main, template_update, update_check
 from pytest_modskel.commands.template_update import BRANCH, History, Request
@@ -94,20 +94,10 @@ CI_VARIABLES = (
 )
 
 
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
 @pytest.fixture
 def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A git identity of its own; no CI variables."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[user]\n\tname = t\n\temail = t@t.invalid\n[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in CI_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    own_git_identity(tmp_path, monkeypatch, *CI_VARIABLES)
 
 
 @pytest.fixture

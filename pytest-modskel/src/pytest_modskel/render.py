@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_modskel.checks.jinja import environment
+from pytest_modskel.checks.jinja import load_plugins
 from pytest_modskel.errors import ConfigError
 from pytest_modskel.project import Project
 
@@ -50,7 +50,7 @@ def render_template(
     if not source.is_file():
         msg = f"no template {template} in {root / 'templates'}: name a file there, e.g. app.conf.j2"
         raise ConfigError(msg)
-    environment(root)  # the plugin loader and the role's plugin folders, once per process
+    load_plugins(root)
     loader = DataLoader()
     loader.set_basedir(str(root))
     context = {**defaults(loader, root), **(variables or {}), "role_path": str(root)}

@@ -35,16 +35,23 @@ OVERRIDE = "#jinja2:"
 
 
 @functools.cache
-def environment(root: Path) -> Any:  # noqa: ANN401 - Ansible's Jinja environment
-    """Return Ansible's Jinja environment, with the role's plugin folders loaded."""
-    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415 - unit envs only
+def load_plugins(root: Path) -> None:
+    """Start Ansible's plugin loader (once per process) with the role's plugin folders."""
     from ansible.plugins.loader import add_all_plugin_dirs, init_plugin_loader  # noqa: PLC0415
-    from ansible.template import Templar  # noqa: PLC0415
     from ansible.utils.collection_loader import AnsibleCollectionConfig  # noqa: PLC0415
 
     if AnsibleCollectionConfig.collection_finder is None:  # once per process
         init_plugin_loader([])
     add_all_plugin_dirs(str(root))
+
+
+@functools.cache
+def environment(root: Path) -> Any:  # noqa: ANN401 - Ansible's Jinja environment
+    """Return Ansible's Jinja environment, with the role's plugin folders loaded."""
+    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415 - unit envs only
+    from ansible.template import Templar  # noqa: PLC0415
+
+    load_plugins(root)
     templar = Templar(loader=DataLoader())
     # From ansible-core 2.19 the public ``Templar.environment`` prints a
     # deprecation warning; its template engine holds the same object.
