@@ -1,7 +1,11 @@
 """Print modskel's figures: copy, update, lint+unit (cold, warm), integration, project size.
 
 Usage: ``uv run python benchmarks/run.py [--platform debian12] [--rounds 3] [--vm debian12-vm]
-[--no-molecule | --only-molecule]``
+[--no-molecule | --only-molecule | --only-collection]``
+
+The collection kind: ``copier copy`` of a default collection (goal <= 1 s;
+ansible-creator's ``init collection`` takes 0.3 s for a weaker result) and its
+warm ``tox -e lint,unit`` (reported), printed after the role's figures.
 
 Goals (see docs/developing.md): copy <= 1 s; update of an edited project from
 the first release <= 3 s; warm lint+unit <= 8 s; integration of the sample
@@ -152,7 +156,26 @@ def arguments() -> argparse.Namespace:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--no-molecule", action="store_true", help="skip the molecule comparison")
     which.add_argument("--only-molecule", action="store_true", help="only the molecule comparison")
+    which.add_argument(
+        "--only-collection", action="store_true", help="only the collection kind's figures"
+    )
     return parser.parse_args()
+
+
+def collection_figures(args: argparse.Namespace, tmp: Path) -> None:
+    """Print the collection kind's figures: copy of a default collection, warm lint+unit."""
+    tox = str(BIN / "tox")
+    copies = [copy(tmp / f"coll{i}" / "acme_tools", "kind=collection") for i in range(args.rounds)]
+    project = tmp / "coll0" / "acme_tools"
+    cold = timed([tox, "-e", "lint,unit"], project)
+    warm = [timed([tox, "-e", "lint,unit"], project) for _ in range(args.rounds)]
+    print(
+        f"collection: copier copy (defaults) median {statistics.median(copies):6.2f} s  goal  1 s"
+    )
+    print(f"collection: tox -e lint,unit (cold)     {cold:6.2f} s")
+    print(
+        f"collection: tox -e lint,unit (warm) median {statistics.median(warm):6.2f} s", flush=True
+    )
 
 
 def figures(args: argparse.Namespace, tmp: Path) -> tuple[list[float], list[float]]:
@@ -219,10 +242,14 @@ def main() -> None:
         os.environ["UV_FIND_LINKS"] = str(wheels)
         project = Path(tmp) / "copy0" / "sample_role"
         integ = cycle = None
+        if args.only_collection:
+            collection_figures(args, Path(tmp))
+            return
         if args.only_molecule:
             copy(project)
         else:
             integ, cycle = figures(args, Path(tmp))
+            collection_figures(args, Path(tmp))
         if not args.no_molecule:
             lines = versus_molecule.compare(
                 project, Path(tmp), args.platform, args.rounds, integ, cycle_times=cycle

@@ -13,6 +13,7 @@ CELLS_MARKER = "<!-- generated: support matrix -->"
 DRIVERS_MARKER = "<!-- generated: drivers table -->"
 COMMANDS_MARKER = "<!-- generated: commands table -->"
 CHECKS_MARKER = "<!-- generated: checks table -->"
+KINDS_MARKER = "<!-- generated: kinds table -->"
 
 
 def _load(axis: str) -> Any:  # noqa: ANN401 - YAML data
@@ -87,6 +88,22 @@ def checks_table() -> str:
     return "\n".join(lines)
 
 
+def kinds_table() -> str:
+    """Render the module-kind registry: how the harness recognises each kind of project."""
+    from pytest_modskel.kinds import KINDS  # noqa: PLC0415 - only for that page
+
+    lines = [
+        "| Kind | Recognised by | Python coverage of | What it is |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{kind_id}` | `{kind.marker}` | {', '.join(f'`{p}/`' for p in kind.python_sources)} "
+        f"| {kind.summary} |"
+        for kind_id, kind in KINDS.items()
+    ]
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown: str, **_: Any) -> str:  # noqa: ANN401 - mkdocs hook signature
     """Replace each marker with its table."""
     for marker, table in (
@@ -95,6 +112,7 @@ def on_page_markdown(markdown: str, **_: Any) -> str:  # noqa: ANN401 - mkdocs h
         (DRIVERS_MARKER, drivers_table),
         (COMMANDS_MARKER, commands_table),
         (CHECKS_MARKER, checks_table),
+        (KINDS_MARKER, kinds_table),
     ):
         if marker in markdown:
             markdown = markdown.replace(marker, table())

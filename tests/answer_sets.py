@@ -35,4 +35,18 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# The collection kind, apart: ANSWER_SETS's tests check the role kind's layout.
+# GPL-3.0-or-later and min 2.18: the module's GPL header and two sanity series.
+COLLECTION_ANSWERS: dict[str, dict[str, Any]] = {
+    "collection-defaults": {"kind": "collection"},
+    "collection-gpl": {
+        "kind": "collection",
+        "collection_name": "web_tools",
+        "role_name": "proxy",
+        "namespace": "acme",
+        "license": "GPL-3.0-or-later",
+        "min_ansible_core": "2.18",
+    },
+}
+
 answer_sets = pytest.mark.parametrize("answers", list(ANSWER_SETS.values()), ids=list(ANSWER_SETS))

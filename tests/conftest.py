@@ -97,6 +97,12 @@ def vm_project(generate: Generate) -> Path:
     return generate({"platforms": ["debian12", "debian12-vm"]})
 
 
+@pytest.fixture(scope="session")
+def collection_project(generate: Generate) -> Path:
+    """A collection (kind=collection, other answers default) in folder ``acme_tools``."""
+    return generate({"kind": "collection"}, name="acme_tools")
+
+
 Edit = Callable[[Path], None]
 
 
@@ -129,3 +135,22 @@ def no_container_left(seeded_debian12: str) -> Iterator[None]:
     before = set(labelled_containers())
     yield
     assert containers_left(before) == set()
+
+
+# Tests that start containers or VMs: under xdist (scripts/test runs `-n 2 --dist
+# loadgroup`) they all run on one worker, one after another, so no two fight
+# over the machine's cores with qemu and the "nothing left" checks see only
+# their own machines; every other test runs on the other worker meanwhile.
+MACHINE_MARKERS = ("integration", "vm")
+MACHINE_FIXTURES = ("no_container_left", "seeded_debian12", "container_project", "vm_project")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put every test that starts a machine in the xdist group ``machines``."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if any(item.get_closest_marker(m) for m in MACHINE_MARKERS) or any(
+            f in fixtures for f in MACHINE_FIXTURES
+        ):
+            item.add_marker(pytest.mark.xdist_group("machines"))

@@ -61,11 +61,11 @@ def code(cell: str) -> list[str]:
 QUESTION_ROWS = {code(row[0])[0]: row[1] for row in table("questions.md")}
 
 # Defaults the page states in words, and the value each means for a project
-# generated with every default answer into a folder named `sample_role`.
-IN_WORDS: dict[str, Callable[[], object]] = {
-    "the destination folder's name": lambda: "sample_role",
-    "this year": lambda: dt.datetime.now(tz=dt.UTC).year,
-    "the newest series": lambda: load("ansible_core")[-1]["version"],
+# generated with every default answer into a folder (its name given).
+IN_WORDS: dict[str, Callable[[str], object]] = {
+    "the destination folder's name": lambda folder: folder,
+    "this year": lambda _: dt.datetime.now(tz=dt.UTC).year,
+    "the newest series": lambda _: load("ansible_core")[-1]["version"],
 }
 
 
@@ -76,27 +76,36 @@ def as_written(value: object) -> str:
     return str(value)
 
 
-def documented_default(cell: str, answers: dict[str, Any]) -> str:
+def documented_default(cell: str, answers: dict[str, Any], folder: str) -> str:
     """Return the default that a questions-page cell states, placeholders filled in."""
     for words, meaning in IN_WORDS.items():
         if cell.startswith(words):
-            return as_written(meaning())
+            return as_written(meaning(folder))
     literal = code(cell)
     assert literal, f"default {cell!r}: write it as `value`, or add its words to IN_WORDS"
     return re.sub(r"<(\w+)>", lambda m: str(answers[m.group(1)]), literal[0])
 
 
 @pytest.fixture(scope="module")
-def default_answers(default_project: Path) -> dict[str, Any]:
-    answers: dict[str, Any] = yaml.safe_load((default_project / ANSWERS_FILE).read_text())
-    return answers
+def default_answers(
+    default_project: Path, collection_project: Path
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each question's folder and answers: a default role's, else a collection's (asked there)."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for project in (collection_project, default_project):  # the role's win
+        answers = yaml.safe_load((project / ANSWERS_FILE).read_text())
+        found |= dict.fromkeys(answers, (project.name, answers))
+    return found
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=str)
-def test_questions_page_states_the_default(default_answers: dict[str, Any], question: str) -> None:
+def test_questions_page_states_the_default(
+    default_answers: dict[str, tuple[str, dict[str, Any]]], question: str
+) -> None:
     assert question in QUESTION_ROWS, f"docs/questions.md has no row for `{question}`: add one"
-    stated = documented_default(QUESTION_ROWS[question], default_answers)
-    assert stated == as_written(default_answers[question]), (
+    folder, answers = default_answers[question]
+    stated = documented_default(QUESTION_ROWS[question], answers, folder)
+    assert stated == as_written(answers[question]), (
         f"docs/questions.md: default of `{question}` is documented as {stated!r}"
     )
 
@@ -134,10 +143,21 @@ def test_anatomy_owner_matches_copier_yml(path: str) -> None:
     assert OWNERS[path] == owner, f"docs/anatomy.md: `{path}` is the {owner}'s in copier.yml"
 
 
+# A collection's own files are in its page's anatomy table (the rest: "as for a role").
+COLLECTION_OWNERS = {
+    path: row[1]
+    for row in table("collection-kind.md", "## Anatomy of a generated collection")
+    for path in code(row[0])
+}
+
+
 @pytest.mark.parametrize("pattern", AUTHOR_FILES, ids=str)
 def test_every_author_file_is_in_anatomy(pattern: str) -> None:
-    documented = [path for path in OWNERS if fnmatch(path, pattern)]
-    assert documented, f"docs/anatomy.md: no row for `{pattern}` (author-owned in copier.yml)"
+    documented = [path for path in {**COLLECTION_OWNERS, **OWNERS} if fnmatch(path, pattern)]
+    assert documented, (
+        f"docs/anatomy.md or docs/collection-kind.md: no row for `{pattern}` "
+        "(author-owned in copier.yml)"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def released(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "work tree", "--allow-empty")
     git(repo, "tag", NEXT)
-    ignore = repo / "template" / ".gitignore"
+    ignore = repo / "template" / ".gitignore.jinja"
     ignore.write_text(ignore.read_text() + "*.bak\n")
     git(repo, "commit", "-qam", "a newer release")
     git(repo, "tag", NEWER)
@@ -230,17 +230,22 @@ def load_migration() -> Any:  # noqa: ANN401 - a module
     return load_module(MIGRATION)
 
 
-def test_update_leaves_out_exactly_the_author_files_and_their_folders() -> None:
+def test_update_leaves_out_exactly_the_author_files_and_their_folders(
+    default_project: Path, collection_project: Path
+) -> None:
     entry = next(e for e in CONFIG["_exclude"] if "_copier_operation" in e)
     first, *patterns, last = entry.splitlines()
     assert (first, last) == ("[%- if _copier_operation == 'update' %]", "[%- endif %]")
     folders = [p for p in patterns if p.startswith("/")]
     assert [p for p in patterns if p not in folders] == AUTHOR_FILES
-    # A folder left out holds nothing of the template's, now or after a later change.
-    template = REPO / "template"
+    # A folder left out holds nothing of the template's, in a role or a collection.
     for folder in folders:
-        names = [p.relative_to(template).as_posix().removesuffix(".jinja")
-                 for p in (template / folder[1:]).rglob("*") if p.is_file()]  # fmt: skip
+        names = [
+            p.relative_to(project).as_posix()
+            for project in (default_project, collection_project)
+            for p in (project / folder[1:]).rglob("*")
+            if p.is_file()
+        ]
         assert names, folder
         assert [n for n in names if not any(fnmatch(n, a) for a in AUTHOR_FILES)] == [], folder
 

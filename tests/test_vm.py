@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -112,7 +113,9 @@ def test_ctrl_c_during_boot_leaves_no_guest_and_no_overlay(
 def test_ssh_driver_converges_and_verifies_a_given_machine(
     vm_project: Path, tmp_path: Path
 ) -> None:
-    project = clone(vm_project, tmp_path)
+    # A fixture role (users, files, loops, block/rescue, become_user) on the
+    # Debian 12 VM guest: the VM platform's image passes a role we did not write.
+    project = drop_in(vm_project, tmp_path, "users_files")
     tox(project, VM_ENV, "--co", "-q")
     modskel = project / ".tox" / VM_ENV / "bin" / "modskel"
     up = subprocess.Popen(  # a VM the test owns: the ssh driver must not start or stop it
@@ -129,7 +132,8 @@ def test_ssh_driver_converges_and_verifies_a_given_machine(
         url, _, key = lines[1].split()[:3]
         done = tox(project, "integration", "--hosts", url, "--ssh-identity-file", key)
         assert done.returncode == 0, done.stdout[-4000:]
-        assert "7 passed" in done.stdout
+        assert " failed" not in done.stdout
+        assert re.search(r"^=+ \d+ passed", done.stdout, re.MULTILINE), done.stdout[-2000:]
         assert f"modskel: 127.0.0.1-{url.rsplit(':', 1)[1]}: start" in done.stdout
         assert up.poll() is None, "the ssh driver stopped a machine it did not start"
     finally:
@@ -209,11 +213,3 @@ def test_missing_vm_image_gets_one_line(vm_project: Path, tmp_path: Path) -> Non
         "VM image file /srv/none/debian.qcow2 of debian12-vm not found: fix the path in "
         "[tool.modskel.platforms] of pyproject.toml or use built:<suite>" in done.stdout
     )
-
-
-@pytest.mark.usefixtures("no_guest_left")
-def test_fixture_role_passes_on_the_vm(vm_project: Path, tmp_path: Path) -> None:
-    project = drop_in(vm_project, tmp_path, "users_files")
-    done = tox(project, VM_ENV)
-    assert done.returncode == 0, done.stdout[-4000:]
-    assert " failed" not in done.stdout

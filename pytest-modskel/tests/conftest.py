@@ -35,6 +35,7 @@ VARIABLES = (
     "MODSKEL_PLATFORMS",
     "MODSKEL_HOSTS",
     "MODSKEL_RESULTS",
+    "MODSKEL_SANITY_PIP",
     # pytest prints whole short-summary lines when it sees a CI: pytester runs must not.
     "CI",
     "BUILD_NUMBER",

@@ -267,3 +267,202 @@ def test_semver_accepts_x_y_z() -> None:
         ),
     ):
         changelog.semver("1.0")
+
+
+# A collection: antsibull-changelog fragments in changelogs/fragments/, galaxy.yml's version.
+GALAXY = "# the collection\nnamespace: acme\nname: web\nversion: 0.1.0  # by release\nreadme: x\n"
+# antsibull-changelog, faked: lint reports a fragment named bad*; release records the version.
+ANTSIBULL = """\
+case "$1" in
+  lint) for f in changelogs/fragments/bad*; do
+          [ -e "$f" ] && echo "$f:0:0: invalid section: nonsense" && failed=3
+        done; exit "${failed:-0}" ;;
+  release) printf 'releases:\\n  %s:\\n    changes: {}\\n' "$3" > changelogs/changelog.yaml
+           rm changelogs/fragments/*.yml ;;
+esac
+"""
+
+
+@pytest.fixture
+def collection(repo: Path, fake_bin: FakeBin, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The repository made a collection on main (galaxy.yml, plugins/), on a feature branch."""
+    monkeypatch.setenv("PATH", f"{fake_bin.folder}:/usr/bin:/bin")
+    git(repo, "checkout", "-q", "main")
+    (repo / "galaxy.yml").write_text(GALAXY)
+    (repo / "plugins" / "modules").mkdir(parents=True)
+    (repo / "plugins" / "modules" / "web_config.py").write_text("x = 1\n")
+    (repo / "changelogs" / "fragments").mkdir(parents=True)
+    (repo / "changelogs" / "fragments" / ".keep").write_text("")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a collection")
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "merge", "-q", "main")
+    fake_bin.add("antsibull-changelog", ANTSIBULL)
+    return repo
+
+
+def add_yaml_fragment(root: Path, name: str = "x.yml", text: str = "bugfixes:\n  - x.\n") -> None:
+    (root / "changelogs" / "fragments" / name).write_text(text)
+
+
+NO_FRAGMENT = (
+    "fragments: plugins/modules/web_config.py changed since origin/HEAD but "
+    f"changelogs/fragments/ has no new fragment: add one with {changelog.YAML_CREATE}"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "said"),
+    [
+        ("nothing", 0, ["fragments: ok (0 content file(s), 0 fragment(s) since origin/HEAD)"]),
+        (
+            "module",
+            1,
+            [
+                NO_FRAGMENT,
+            ],
+        ),
+        (
+            "module-and-md-fragment",
+            1,
+            [
+                NO_FRAGMENT,
+            ],
+        ),
+        (
+            "module-and-fragment",
+            0,
+            ["fragments: ok (1 content file(s), 1 fragment(s) since origin/HEAD)"],
+        ),
+        (
+            "bad-fragments",
+            1,
+            [
+                "fragments: changelogs/fragments/bad1.yml: invalid section: nonsense",
+                "fragments: changelogs/fragments/bad2.yaml: invalid section: nonsense",
+            ],
+        ),
+    ],
+    ids=["nothing", "module", "module-and-md-fragment", "module-and-fragment", "bad-fragments"],
+)
+def test_collection_fragments(
+    collection: Path, capsys: pytest.CaptureFixture[str], change: str, code: int, said: list[str]
+) -> None:
+    if change.startswith("module"):
+        (collection / "plugins" / "modules" / "web_config.py").write_text("x = 2\n")
+    if change == "module-and-md-fragment":
+        add_yaml_fragment(collection, "x.md")  # antsibull-changelog reads .yml and .yaml only
+    if change == "module-and-fragment":
+        add_yaml_fragment(collection)
+    if change == "bad-fragments":
+        add_yaml_fragment(collection, "bad1.yml", "nonsense: []\n")
+        add_yaml_fragment(collection, "bad2.yaml", "nonsense: []\n")
+    assert main(["fragments"]) == code
+    assert capsys.readouterr().out.splitlines() == said
+
+
+def test_collection_fragments_lint_fails_without_a_word(
+    collection: Path, fake_bin: FakeBin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_bin.add("antsibull-changelog", "echo 'Traceback: boom' >&2; exit 1")
+    add_yaml_fragment(collection)
+    assert main(["fragments"]) == 1
+    assert (
+        capsys.readouterr().out == "fragments: antsibull-changelog lint failed: Traceback: boom\n"
+    )
+
+
+def test_collection_release(collection: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    add_yaml_fragment(collection)
+    git(collection, "add", "-A")
+    git(collection, "commit", "-qm", "a fragment")
+    assert main(["release", "--check", "0.2.0"]) == 1
+    assert capsys.readouterr().out == (
+        "release: changelogs/changelog.yaml has no 0.2.0 release: tag releases made with "
+        "`tox -e release -- 0.2.0`\n"
+    )
+    assert main(["release", "0.2.0"]) == 0
+    assert capsys.readouterr().out == (
+        "release: changelogs/changelog.yaml has the 0.2.0 release, galaxy.yml says 0.2.0; "
+        "committed and tagged 0.2.0: `git push --follow-tags` publishes it\n"
+    )
+    assert (collection / "galaxy.yml").read_text() == GALAXY.replace("0.1.0", "0.2.0")
+    assert git(collection, "tag", "--points-at", "HEAD").split() == ["0.2.0"]
+    assert git(collection, "status", "--porcelain") == ""
+    assert main(["release", "--check", "0.2.0"]) == 0
+    assert capsys.readouterr().out == "release: changelogs/changelog.yaml has the 0.2.0 release\n"
+    galaxy = collection / "galaxy.yml"
+    galaxy.write_text(galaxy.read_text().replace("version: 0.2.0", "version: 0.1.9"))
+    assert main(["release", "--check", "0.2.0"]) == 1  # the artifact would be 0.1.9
+    assert capsys.readouterr().out == (
+        "release: galaxy.yml says version 0.1.9, the tag 0.2.0: the artifact would not be "
+        "0.2.0; tag releases made with `tox -e release -- 0.2.0`\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "message", "code"),
+    [
+        ("dirty", "the work tree has uncommitted changes (?? stray.txt): commit them first", 2),
+        (
+            "no-fragment",
+            (
+                "changelogs/fragments/ holds no fragment, so nothing to release: add "
+                f"{changelog.YAML_CREATE}"
+            ),
+            2,
+        ),
+        (
+            "no-antsibull-changelog",
+            (
+                "antsibull-changelog not found on PATH: run `tox -e lint` or "
+                "`tox -e release -- X.Y.Z`, whose envs install it"
+            ),
+            3,
+        ),
+    ],
+    ids=["dirty", "no-fragment", "no-antsibull-changelog"],
+)
+def test_collection_release_refuses(  # noqa: PLR0913, PLR0917 - fixtures and the table's columns
+    collection: Path,
+    fake_bin: FakeBin,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    message: str,
+    code: int,
+) -> None:
+    if setup != "no-fragment":
+        add_yaml_fragment(collection)
+        git(collection, "add", "-A")
+        git(collection, "commit", "-qm", "a fragment")
+    if setup == "dirty":
+        (collection / "stray.txt").write_text("")
+    if setup == "no-antsibull-changelog":
+        (fake_bin.folder / "antsibull-changelog").unlink()
+    assert main(["release", "0.2.0"]) == code
+    assert capsys.readouterr().err == f"modskel release: error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: web\nversion: 0.1.0\n", "name: web\nversion: 1.2.3\n"),
+        ("version: '0.1.0'  # keep\nx: 1\n", "version: '1.2.3'  # keep\nx: 1\n"),
+        ('a:\n  version: 9\nversion: "0.1.0"\n', 'a:\n  version: 9\nversion: "1.2.3"\n'),
+    ],
+    ids=["plain", "quoted-with-comment", "nested-left-alone"],
+)
+def test_set_galaxy_version(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "galaxy.yml"
+    path.write_bytes(text.encode())
+    changelog.set_galaxy_version(path, "1.2.3")
+    assert path.read_bytes() == expected.encode()
+
+
+def test_set_galaxy_version_needs_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "galaxy.yml"
+    path.write_text("name: web\n")
+    message = "galaxy.yml: no top-level `version: X.Y.Z` line: add `version: 0.0.0` there"
+    with pytest.raises(ConfigError, match=exactly(message)):
+        changelog.set_galaxy_version(path, "1.2.3")

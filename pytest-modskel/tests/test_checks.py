@@ -36,7 +36,9 @@ def test_checks_registered_by_name() -> None:
     assert {name: check.summary for name, check in CHECKS.items()} == {
         "jinja": "every template and Jinja expression parses (Ansible's filters)",
         "argument-specs": "defaults/main.yml agrees with meta/argument_specs.yml",
-        "readme-variables": "README's table matches meta/argument_specs.yml",
+        "readme-variables": (
+            "README's tables match meta/argument_specs.yml and a collection's plugin docs"
+        ),
     }
     assert all(check.name == name for name, check in CHECKS.items())
 
@@ -459,3 +461,40 @@ def test_readme_without_markers(tmp_path: Path) -> None:
     (found,) = variables.readme_problems(readme_role(tmp_path, "# web\n"))
     markers = f"lacks the markers {docs.BEGIN!r} and {docs.END!r}: add both where the table goes"
     assert re.search(f"^README.md.*{re.escape(markers)}$", found), found
+
+
+def readme_collection(root: Path, roles: tuple[str, ...] = ("web",)) -> Project:
+    """A collection whose README has the variables table markers, with ``roles``."""
+    root.mkdir(parents=True)
+    (root / "galaxy.yml").write_text("namespace: acme\nname: tools\n", encoding="utf-8")
+    for name in roles:
+        (root / "roles" / name / "meta").mkdir(parents=True)
+        (root / "roles" / name / "meta" / "argument_specs.yml").write_text(SPECS, encoding="utf-8")
+    begin, end = docs.markers("roles")
+    readme = f"# tools\n\n{begin}\n{end}\n\n{docs.BEGIN}\n{docs.END}\n"
+    (root / "README.md").write_text(readme, encoding="utf-8")
+    return Project(root)
+
+
+def test_collection_readme_takes_the_variables_of_its_role(tmp_path: Path) -> None:
+    project = readme_collection(tmp_path / "tools")
+    assert variables.readme_problems(project) == [
+        (
+            "README.md: its tables differ from the plugins' docs and the roles' specs: "
+            "run `tox -e docs`"
+        )
+    ]
+    readme = project.root / "README.md"
+    readme.write_text(docs.expected_readme(project, readme.read_text()), encoding="utf-8")
+    assert "| `web_port` |" in readme.read_text()  # the role's variables
+    assert variables.readme_problems(project) == []
+
+
+def test_collection_readme_variables_table_needs_one_role(tmp_path: Path) -> None:
+    project = readme_collection(tmp_path / "tools", roles=("web", "db"))
+    assert variables.readme_problems(project) == [
+        (
+            "README.md has a variables table, but the collection has 2 roles (db, web): remove "
+            "the table's markers and list variables in each role's README"
+        )
+    ]

@@ -16,9 +16,9 @@ from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import ConfigError, ModskelError, SetupError
 from pytest_modskel.images.vm import BuiltImage
 
-NAMES = ["adopt", "clean", "collections", "conflicts", "coverage", "dev", "docs", "drivers",
-         "fix", "fragments", "image", "lint", "release", "template-update", "update-check",
-         "vm"]  # fmt: skip
+NAMES = ["adopt", "build", "clean", "collections", "conflicts", "coverage", "dev", "docs",
+         "drivers", "fix", "fragments", "image", "lint", "release", "sanity", "template-update",
+         "update-check", "vm"]  # fmt: skip
 
 
 def test_commands_registered_in_name_order() -> None:
@@ -119,8 +119,9 @@ def test_real_error_outside_a_project(
     assert main(["conflicts"]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line == (
-        f"modskel conflicts: error: {tmp_path.resolve()} is not inside a role project "
-        "(no meta/main.yml here or above): run modskel from the role's folder"
+        f"modskel conflicts: error: {tmp_path.resolve()} is not inside a role or collection "
+        "project (no galaxy.yml or meta/main.yml here or above): run modskel from the "
+        "project's folder"
     )
 
 

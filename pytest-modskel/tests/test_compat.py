@@ -44,5 +44,5 @@ def test_compat_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("fresh_import")
 def test_compat_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match=r"is not inside a role project"):
+    with pytest.raises(ConfigError, match=r"is not inside a role or collection project"):
         importlib.import_module(NAME)

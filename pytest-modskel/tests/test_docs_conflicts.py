@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pytest_modskel.commands import conflicts, docs, main
 from pytest_modskel.errors import ConfigError
+from pytest_modskel.project import Project
 
 SPECS = """\
 argument_specs:
@@ -186,3 +187,156 @@ def test_docs_names_a_missing_file(
     (role / missing).unlink()
     assert main(["docs"]) == 2
     assert capsys.readouterr().err == f"modskel docs: error: {message}\n"
+
+
+# A collection: modules, filters and roles tables, each between its own markers.
+MODULE = '''\
+#!/usr/bin/python
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: web_config
+short_description: Manage a key = value file | of web
+options: {}
+"""
+raise SystemExit("importing a module to read its docs: never")
+'''
+FILTER_DOC = "DOCUMENTATION:\n  name: web_ini_value\n  description:\n    - Render a value.\n"
+ROLE_SPECS = "argument_specs:\n  main:\n    short_description: Set up web\n    options: {}\n"
+MODULES_TABLE = """\
+| Name | Description |
+| --- | --- |
+| [`acme.web.web_config`](plugins/modules/web_config.py) | Manage a key = value file \\| of web |"""
+FILTERS_TABLE = """\
+| Name | Description |
+| --- | --- |
+| [`acme.web.web_ini_value`](plugins/filter/web_ini_value.yml) | Render a value. |"""
+ROLES_TABLE = """\
+| Name | Description |
+| --- | --- |
+| [`acme.web.server`](roles/server) | Set up web |
+| [`acme.web.specless`](roles/specless) |  |"""
+
+
+def collection_readme(modules: str = "old", filters: str = "old", roles: str = "old") -> str:
+    parts = ["# acme.web\n"]
+    for table, body in (("modules", modules), ("filters", filters), ("roles", roles)):
+        begin, end = docs.markers(table)
+        parts.append(f"## {table}\n\n{begin}\n{body}\n{end}\n")
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A collection with a module, a filter (sidecar docs), two roles; the current folder."""
+    root = tmp_path / "web"
+    files = {
+        "galaxy.yml": "namespace: acme\nname: web\nversion: 0.1.0\n",
+        "plugins/modules/__init__.py": "",
+        "plugins/modules/web_config.py": MODULE,
+        "plugins/filter/web_ini_value.py": "class FilterModule:\n    pass\n",
+        "plugins/filter/web_ini_value.yml": FILTER_DOC,
+        "plugins/filter/README.txt": "not a plugin\n",
+        "roles/server/meta/argument_specs.yml": ROLE_SPECS,
+        "roles/specless/tasks/main.yml": "---\n[]\n",
+        "README.md": collection_readme(),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_docs_rewrites_a_collections_tables(
+    collection: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["docs", "--check"]) == 1
+    assert capsys.readouterr().out == "README.md: tables are stale: run `tox -e docs`\n"
+    assert main(["docs"]) == 0
+    assert capsys.readouterr().out == "README.md: tables updated\n"
+    text = (collection / "README.md").read_text(encoding="utf-8")
+    assert text == collection_readme(MODULES_TABLE, FILTERS_TABLE, ROLES_TABLE)
+    assert main(["docs", "--check"]) == 0
+
+
+def test_expected_readme_leaves_out_an_empty_table_without_markers(collection: Path) -> None:
+    for path in (collection / "plugins" / "filter").iterdir():
+        path.unlink()
+    readme = (
+        collection_readme()
+        .replace(docs.markers("filters")[0], "")
+        .replace("<!-- END filters -->", "")
+    )
+    text = docs.expected_readme(Project.find(), readme)
+    assert docs.markers("filters")[0] not in text
+    assert MODULES_TABLE in text
+
+
+@pytest.mark.usefixtures("role")
+def test_expected_readme_of_a_role() -> None:
+    readme = f"{docs.BEGIN}\nold\n{docs.END}\n"
+    assert docs.expected_readme(Project.find(), readme) == f"{docs.BEGIN}\n{TABLE}\n{docs.END}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "plugins/modules/web_config.py",
+            "x = 1\n",
+            (
+                "plugins/modules/web_config.py has no DOCUMENTATION string: add one "
+                "(ansible-doc, sanity and the README's modules table read it)"
+            ),
+        ),
+        (
+            "plugins/modules/web_config.py",
+            "DOCUMENTATION = 'a: [b'\n",
+            (
+                "plugins/modules/web_config.py: its documentation cannot be read (expected ',' or "
+                "']', but got '<stream end>', line 1 of the YAML): fix it"
+            ),
+        ),
+        (
+            "plugins/modules/web_config.py",
+            "def (:\n",
+            (
+                "plugins/modules/web_config.py: its documentation cannot be read (invalid syntax "
+                "(web_config.py, line 1)): fix it"
+            ),
+        ),
+        (
+            "plugins/filter/web_ini_value.yml",
+            "- a list\n",
+            (
+                "plugins/filter/web_ini_value.yml: its documentation cannot be read ('list' object "
+                "has no attribute 'get'): fix it"
+            ),
+        ),
+    ],
+    ids=["no-documentation", "bad-yaml", "bad-python", "sidecar-not-a-mapping"],
+)
+def test_docs_names_a_bad_plugin(
+    collection: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, message: str
+) -> None:
+    (collection / name).write_text(text, encoding="utf-8")
+    assert main(["docs"]) == 2
+    assert capsys.readouterr().err == f"modskel docs: error: {message}\n"
+
+
+def test_docs_needs_a_collections_markers(
+    collection: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (collection / "README.md").write_text("# acme.web\n", encoding="utf-8")
+    assert main(["docs"]) == 2
+    begin, end = docs.markers("modules")
+    assert capsys.readouterr().err == (
+        f"modskel docs: error: README.md lacks the markers {begin!r} and {end!r}: "
+        "add both where the table goes\n"
+    )
+    (collection / "README.md").unlink()
+    assert main(["docs"]) == 2
+    assert capsys.readouterr().err == (
+        "modskel docs: error: README.md not found: add one with the tables markers\n"
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import write_project
-from pytest_modskel.meta import meta_problems
+from pytest_modskel.meta import meta_problems, runtime_problems
 
 PLATFORMS = {"Debian": ["bookworm", "trixie"], "EL": ["9"]}
 GOOD = """\
@@ -195,3 +195,41 @@ def test_missing_meta_says_how_to_restore_it(tmp_path: Path) -> None:
     assert found == [
         "meta/main.yml: not found: restore it (git checkout -- meta/main.yml); Galaxy needs it"
     ]
+
+
+@pytest.mark.parametrize(
+    ("runtime", "problem"),
+    [
+        ('requires_ansible: ">=2.20.0"\n', None),
+        ("requires_ansible: '>=2.20.0,<2.23'\n", None),
+        (
+            'requires_ansible: ">=2.19.0"\n',
+            (
+                'meta/runtime.yml: requires_ansible is ">=2.19.0", your min_ansible_core answer '
+                'is "2.20": write  requires_ansible: ">=2.20.0"'
+            ),
+        ),
+        (
+            "plugin_routing: {}\n",
+            (
+                "meta/runtime.yml: requires_ansible is not set, your min_ansible_core answer "
+                'is "2.20": write  requires_ansible: ">=2.20.0"'
+            ),
+        ),
+        (None, "meta/runtime.yml: requires_ansible is not set"),
+        ("requires_ansible: [\n", "meta/runtime.yml: not valid YAML (expected the node content"),
+    ],
+    ids=["same", "upper-bound", "older", "unset", "no-file", "bad-yaml"],
+)
+def test_runtime_requires_the_oldest_tested_ansible(
+    tmp_path: Path, runtime: str | None, problem: str | None
+) -> None:
+    if runtime is not None:
+        (tmp_path / "meta").mkdir()
+        (tmp_path / "meta" / "runtime.yml").write_text(runtime, encoding="utf-8")
+    found = runtime_problems(tmp_path, min_ansible_version="2.20")
+    if problem is None:
+        assert found == []
+    else:
+        (line,) = found
+        assert line.startswith(problem)

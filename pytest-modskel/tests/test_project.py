@@ -22,8 +22,8 @@ def test_find_defaults_to_the_current_folder(project: Path) -> None:
 
 def test_find_outside_a_project(tmp_path: Path) -> None:
     expected = (
-        f"{tmp_path.resolve()} is not inside a role project (no meta/main.yml here or above): "
-        "run modskel from the role's folder"
+        f"{tmp_path.resolve()} is not inside a role or collection project "
+        "(no galaxy.yml or meta/main.yml here or above): run modskel from the project's folder"
     )
     with pytest.raises(ConfigError, match=exactly(expected)):
         Project.find(tmp_path)

@@ -11,16 +11,10 @@ from typing import Any
 
 import pytest
 from conftest import FakeBin, write_project
-from pytest_modskel import Project, Role, ansible_bin, ansible_env
+from pytest_modskel import Project, ansible_bin, ansible_env
+from pytest_modskel.kinds.base import DEFAULT_ROLES
 from pytest_modskel.runner import ansible
-from pytest_modskel.runner.ansible import (
-    DEFAULT_ROLES,
-    PlaybookRun,
-    TaskResult,
-    read_results,
-    relative,
-    roles_path,
-)
+from pytest_modskel.runner.ansible import PlaybookRun, TaskResult, read_results, relative
 
 OK = TaskResult("box", "Install nginx", "/r/tasks/main.yml:3", "ansible.builtin.apt", "ok")
 CHANGED = TaskResult("box", "Write config", "/r/tasks/main.yml:8", "template", "changed")
@@ -38,7 +32,7 @@ def test_read_results(tmp_path: Path) -> None:
 
 def test_read_results_relative_to_the_project(tmp_path: Path) -> None:
     root = write_project(tmp_path / "role")
-    link = roles_path(tmp_path / "work", Role("acme", "web"), root) / "acme.web"
+    link = Project(root).install(tmp_path / "work")
     rows = [
         {"host": "box", "task": "a", "path": f"{link}/tasks/main.yml:3", "action": "apt",
          "status": "changed", "tags": ["b", "a"], "diff": "+x\n"},
@@ -94,14 +88,13 @@ def test_playbook_run_statuses() -> None:
     assert run.summary("skipped") == ""
 
 
-def test_roles_path(tmp_path: Path) -> None:
+def test_install_links_the_role_by_its_fqcn(tmp_path: Path) -> None:
     root = write_project(tmp_path / "role")
-    roles = roles_path(tmp_path / "work", Role("acme", "web"), root)
-    assert roles == tmp_path / "work" / "roles"
-    link = roles / "acme.web"
+    link = Project(root).install(tmp_path / "work")
+    assert link == tmp_path / "work" / "roles" / "acme.web"
     assert link.is_symlink()
     assert link.resolve() == root.resolve()
-    assert roles_path(tmp_path / "work", Role("acme", "web"), root) == roles  # again: kept
+    assert Project(root).install(tmp_path / "work") == link  # again: kept
 
 
 def test_ansible_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,7 @@ from pytest_modskel.project import Project, Role
 from pytest_modskel.runner.ansible import ansible_bin, ansible_env
 
 if TYPE_CHECKING:
+    from pytest_modskel.modules import ModuleResult, run_module
     from pytest_modskel.plugin.fixtures import Converge, assert_idempotent, unverified
     from pytest_modskel.render import render_template
 
@@ -50,6 +51,10 @@ def __getattr__(name: str) -> object:
         from pytest_modskel.plugin import fixtures  # noqa: PLC0415 - see above
 
         return getattr(fixtures, name)
+    if name in {"ModuleResult", "run_module"}:
+        from pytest_modskel import modules  # noqa: PLC0415 - only unit tests of modules need it
+
+        return getattr(modules, name)
     message = f"module 'pytest_modskel' has no attribute {name!r}"
     raise AttributeError(message)
 
@@ -57,6 +62,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Converge",
     "ModskelError",
+    "ModuleResult",
     "Project",
     "Role",
     "__version__",
@@ -64,5 +70,6 @@ __all__ = [
     "ansible_env",
     "assert_idempotent",
     "render_template",
+    "run_module",
     "unverified",
 ]

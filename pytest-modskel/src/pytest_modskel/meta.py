@@ -25,6 +25,7 @@ from pytest_modskel.errors import ConfigError
 from pytest_modskel.project import Project
 
 WHERE = "meta/main.yml"
+RUNTIME = "meta/runtime.yml"
 
 
 def meta_problems(
@@ -133,4 +134,26 @@ def dumps(versions: Sequence[str]) -> str:
     return json.dumps(list(versions))
 
 
-__all__ = ["meta_problems"]
+def runtime_problems(root: Path, *, min_ansible_version: str) -> list[str]:
+    """Return a line if a collection's ``meta/runtime.yml`` states another oldest ansible-core.
+
+    Galaxy and ``ansible-galaxy collection install`` read ``requires_ansible``;
+    it must say ``>=<min_ansible_version>.0``, the oldest series tested (an
+    upper bound after it is the author's choice).
+    """
+    where, path = RUNTIME, root / RUNTIME
+    fix = f'requires_ansible: ">={min_ansible_version}.0"'
+    answer = f'your min_ansible_core answer is "{min_ansible_version}"'
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except yaml.YAMLError as error:
+        return [f"{where}: not valid YAML ({getattr(error, 'problem', error)}): fix it"]
+    actual = data.get("requires_ansible") if isinstance(data, dict) else None
+    first = str(actual or "").split(",")[0].replace(" ", "")
+    if first == f">={min_ansible_version}.0":
+        return []
+    shown = "not set" if actual is None else json.dumps(actual)
+    return [f"{where}: requires_ansible is {shown}, {answer}: write  {fix}"]
+
+
+__all__ = ["meta_problems", "runtime_problems"]

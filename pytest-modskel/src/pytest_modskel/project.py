@@ -1,6 +1,7 @@
 """The module project under test: where it is, what it is called, its settings.
 
-A project is the folder that holds ``meta/main.yml`` (a role). Its settings are
+A project is the folder that holds ``galaxy.yml`` (a collection) or
+``meta/main.yml`` (a role): its kind (:mod:`pytest_modskel.kinds`). Its settings are
 the ``[tool.modskel]`` table of its ``pyproject.toml``, which the author owns:
 ``copier update`` never rewrites that table.
 
@@ -29,12 +30,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pytest_modskel.errors import ConfigError
+from pytest_modskel.kinds import KINDS, Content, Kind, detect
 from pytest_modskel.schema import check_table
 
-MARKERS = ("meta/main.yml",)
+MARKERS = tuple(kind.marker for kind in KINDS.values())
 # [tool.modskel] keys and their types; each sub-table is checked the same way.
 # readme_table = false: the README has no variables table (an adopted role's, at first).
 # untested_platforms: Galaxy platform names meta/main.yml may claim beyond what is tested.
@@ -49,17 +49,8 @@ VM_SETTINGS: dict[str, type] = {"boot_timeout": float, "accel": str, "memory": i
 COVERAGE_SETTINGS: dict[str, type] = {"fail_under": float}
 
 
-@dataclass(frozen=True)
-class Role:
-    """The role under test, as ``meta/main.yml`` names it."""
-
-    namespace: str
-    name: str
-
-    @property
-    def fqcn(self) -> str:
-        """Return ``namespace.name``, the name playbooks use for the role."""
-        return f"{self.namespace}.{self.name}"
+# The name tests used before collections: a role's namespace and name.
+Role = Content
 
 
 @dataclass(frozen=True)
@@ -73,11 +64,11 @@ class Project:
         """Return the project that holds ``start`` (default: the current folder)."""
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
-            if any((folder / marker).is_file() for marker in MARKERS):
+            if detect(folder) is not None:
                 return cls(folder)
         msg = (
-            f"{here} is not inside a role project (no {' or '.join(MARKERS)} here or above): "
-            "run modskel from the role's folder"
+            f"{here} is not inside a role or collection project "
+            f"(no {' or '.join(MARKERS)} here or above): run modskel from the project's folder"
         )
         raise ConfigError(msg)
 
@@ -101,31 +92,36 @@ class Project:
         """Where coverage reports are written."""
         return self.root / "coverage-report"
 
-    def link_role(self, folder: Path) -> Path:
-        """Make ``folder/<namespace.name>`` point at the project; return the link.
+    def install(self, folder: Path) -> Path:
+        """Link the project under its FQCN below ``folder``; return the link.
 
-        tox puts ``.tox/<env>/roles`` first on ``ANSIBLE_ROLES_PATH``, so
-        ansible-lint resolves the converge playbook's ``namespace.name`` to this
-        role. (A link inside the project's own tree would loop for every tool
-        that follows links; tools leave ``.tox`` alone.)
+        tox puts ``.tox/<env>/roles`` first on ``ANSIBLE_ROLES_PATH`` (a role)
+        or ``.tox/<env>/collections`` on ``ANSIBLE_COLLECTIONS_PATH`` (a
+        collection), so ansible-lint and the tests resolve the converge
+        playbook's names to this project. (A link inside the project's own tree
+        would loop for every tool that follows links; tools leave ``.tox`` alone.)
         """
-        link = folder / self.role.fqcn
-        if link.resolve() != self.root.resolve():
-            folder.mkdir(parents=True, exist_ok=True)
-            link.unlink(missing_ok=True)
-            link.symlink_to(self.root, target_is_directory=True)
-        return link
+        return self.kind.install(self.root, folder)
 
     @cached_property
-    def role(self) -> Role:
-        """The role, read from ``meta/main.yml``."""
-        meta = self.root / "meta" / "main.yml"
-        info = (yaml.safe_load(meta.read_text(encoding="utf-8")) or {}).get("galaxy_info") or {}
-        missing = [key for key in ("namespace", "role_name") if not info.get(key)]
-        if missing:
-            msg = f"meta/main.yml: galaxy_info lacks {', '.join(missing)}: add it (Galaxy needs it)"
-            raise ConfigError(msg)
-        return Role(namespace=str(info["namespace"]), name=str(info["role_name"]))
+    def kind(self) -> Kind:
+        """The project's kind: a collection if it has ``galaxy.yml``, else a role."""
+        return detect(self.root) or KINDS["role"]
+
+    @cached_property
+    def content(self) -> Content:
+        """The role's or collection's namespace and name, read from its metadata."""
+        return self.kind.content(self.root)
+
+    @property
+    def role(self) -> Content:
+        """The project's namespace and name (for a role: the role's; the older name)."""
+        return self.content
+
+    @property
+    def role_dirs(self) -> list[Path]:
+        """The folders of the project's roles (the project itself, for a role)."""
+        return self.kind.role_dirs(self.root)
 
     @cached_property
     def settings(self) -> dict[str, Any]:

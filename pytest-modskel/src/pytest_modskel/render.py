@@ -33,19 +33,36 @@ def defaults(loader: Any, root: Path) -> dict[str, Any]:  # noqa: ANN401 - Ansib
     return dict(loaded or {})
 
 
+def role_folder(project: Project, role: str | None) -> Path:
+    """Return the folder of the role named ``role`` (default: the project's only role)."""
+    folders = {folder.name: folder for folder in project.role_dirs}
+    if role is None and len(folders) == 1:
+        return next(iter(folders.values()))
+    if role is not None and project.root / "roles" / role in folders.values():
+        return project.root / "roles" / role
+    names = ", ".join(sorted(n for n, f in folders.items() if f != project.root)) or "none"
+    msg = f"no role {role} in {project.root / 'roles'} (roles: {names}): pass role=<one of them>"
+    raise ConfigError(msg)
+
+
 def render_template(
-    template: str, variables: Mapping[str, object] | None = None, project: Project | None = None
+    template: str,
+    variables: Mapping[str, object] | None = None,
+    project: Project | None = None,
+    *,
+    role: str | None = None,
 ) -> str:
     """Render ``templates/<template>`` of the role with its defaults and ``variables``.
 
     ``project`` defaults to the project in the current directory (tox runs
-    tests from the project's root).
+    tests from the project's root). In a collection, ``role`` names the role
+    under ``roles/`` (needed when there are several).
     """
     from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415 - unit envs only
     from ansible.plugins.loader import lookup_loader  # noqa: PLC0415
     from ansible.template import Templar  # noqa: PLC0415
 
-    root = (project or Project(Path.cwd())).root
+    root = role_folder(project or Project(Path.cwd()), role)
     source = root / "templates" / template
     if not source.is_file():
         msg = f"no template {template} in {root / 'templates'}: name a file there, e.g. app.conf.j2"

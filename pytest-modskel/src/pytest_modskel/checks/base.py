@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pytest_modskel.project import Project
 
@@ -26,3 +27,16 @@ class Check:
     name: str
     summary: str
     run: Callable[[Project], list[str]]
+
+
+def per_role(project: Project, check: Callable[[Path], list[str]]) -> list[str]:
+    """Run ``check`` on each role folder of the project; return its messages.
+
+    A role of a collection has its messages prefixed with its folder
+    (``roles/web: defaults/main.yml sets ...``): the files they name are in it.
+    """
+    found = []
+    for folder in project.role_dirs:
+        where = folder.relative_to(project.root).as_posix()
+        found += [line if where == "." else f"{where}: {line}" for line in check(folder)]
+    return found

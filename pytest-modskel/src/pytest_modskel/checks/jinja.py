@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from pytest_modskel.checks.base import Check
+from pytest_modskel.checks.base import Check, per_role
 from pytest_modskel.project import Project
 
 YAML_DIRS = ("tasks", "handlers", "defaults", "vars")
@@ -177,15 +177,19 @@ def line_of(node: yaml.ScalarNode, line: int) -> int:
     return node.start_mark.line + line + below
 
 
-def problems(project: Project) -> list[str]:
-    """Return every Jinja problem of the role's templates and YAML files."""
-    root = project.root
+def role_problems(root: Path) -> list[str]:
+    """Return every Jinja problem of one role's templates and YAML files."""
     found = list(template_problems(root))
     for folder in YAML_DIRS:
         paths = sorted((root / folder).rglob("*.y*ml")) if (root / folder).is_dir() else []
         for path in paths:
             found.extend(expression_problems(path, root))
     return found
+
+
+def problems(project: Project) -> list[str]:
+    """Return every Jinja problem of the project's roles."""
+    return per_role(project, role_problems)
 
 
 CHECK = Check("jinja", "every template and Jinja expression parses (Ansible's filters)", problems)

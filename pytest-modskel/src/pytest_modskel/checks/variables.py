@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from pytest_modskel.checks.base import Check
-from pytest_modskel.commands.docs import variables_table, with_table
+from pytest_modskel.checks.base import Check, per_role
+from pytest_modskel.commands.docs import expected_readme
 from pytest_modskel.errors import ModskelError
 from pytest_modskel.project import Project
 
@@ -113,10 +113,15 @@ def invalid(defaults: dict[str, Any], options: dict[str, Any]) -> list[str]:
 
 
 def problems(project: Project) -> list[str]:
-    """Return every disagreement between the defaults and the argument specs."""
-    defaults = load(project.root, DEFAULTS) or {}
-    options = options_of(project.root)
-    if not options and not (project.root / SPECS).is_file():
+    """Return every disagreement between the defaults and the argument specs of each role."""
+    return per_role(project, role_problems)
+
+
+def role_problems(root: Path) -> list[str]:
+    """Return every disagreement between one role's defaults and its argument specs."""
+    defaults = load(root, DEFAULTS) or {}
+    options = options_of(root)
+    if not options and not (root / SPECS).is_file():
         return [f"{SPECS} not found: add it (the unit tests check the role's variables with it)"]
     return (
         undocumented(defaults, options)
@@ -134,13 +139,20 @@ def readme_problems(project: Project) -> list[str]:
         return ["README.md not found: add one with the variables table markers, then `tox -e docs`"]
     current = readme.read_text(encoding="utf-8")
     try:
-        stale = with_table(current, variables_table(project.root)) != current
+        stale = expected_readme(project, current) != current
     except ModskelError as error:
         return [str(error) if str(error).startswith("README.md") else f"README.md: {error}"]
+    if stale and project.kind.id == "collection":
+        what = "the plugins' docs and the roles' specs"
+        return [f"README.md: its tables differ from {what}: run `tox -e docs`"]
     if stale:
         return [f"README.md: the variables table differs from {SPECS}: run `tox -e docs`"]
     return []
 
 
 CHECK = Check("argument-specs", f"{DEFAULTS} agrees with {SPECS}", problems)
-README_CHECK = Check("readme-variables", f"README's table matches {SPECS}", readme_problems)
+README_CHECK = Check(
+    "readme-variables",
+    f"README's tables match {SPECS} and a collection's plugin docs",
+    readme_problems,
+)

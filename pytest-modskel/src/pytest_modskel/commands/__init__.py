@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pytest_modskel import __version__
 from pytest_modskel.commands import (
     adopt,
+    build,
     changelog,
     collections,
     conflicts,
@@ -21,6 +22,7 @@ from pytest_modskel.commands import (
     docs,
     lint,
     machines,
+    sanity,
     task_coverage,
     template_update,
     update_check,
@@ -33,10 +35,12 @@ COMMANDS: dict[str, Command] = {
     for command in sorted(
         (
             adopt.COMMAND,
+            build.COMMAND,
             collections.COMMAND,
             conflicts.COMMAND,
             dev.COMMAND,
             docs.COMMAND,
+            sanity.COMMAND,
             task_coverage.COMMAND,
             template_update.COMMAND,
             update_check.COMMAND,

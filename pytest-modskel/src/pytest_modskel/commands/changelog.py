@@ -1,10 +1,15 @@
-"""The changelog from fragments (towncrier): ``modskel fragments`` and ``modskel release``.
+"""The changelog from fragments: ``modskel fragments`` and ``modskel release``.
 
-``fragments`` (in ``tox -e lint``) fails when role content changed since the
-merge base with the default branch and ``changelog.d/`` gained no fragment.
-``release X.Y.Z`` (``tox -e release -- X.Y.Z``) assembles CHANGELOG.md from the
-fragments, sets ``[project] version`` in pyproject.toml, commits and tags
-``X.Y.Z``; ``release --check X.Y.Z`` (the release workflow) checks the section.
+A role keeps towncrier fragments in ``changelog.d/``; a collection keeps
+antsibull-changelog fragments (YAML) in ``changelogs/fragments/``, the Ansible
+convention. ``fragments`` (in ``tox -e lint``) fails when content changed since
+the merge base with the default branch and no fragment was added (a
+collection's fragments are also linted by ``antsibull-changelog lint``).
+``release X.Y.Z`` (``tox -e release -- X.Y.Z``) assembles the changelog from
+the fragments, sets the version (a role: ``[project] version`` in
+pyproject.toml; a collection: ``version:`` in galaxy.yml), commits and tags
+``X.Y.Z``; ``release --check X.Y.Z`` (the release workflow) checks the release
+is in the changelog.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from pytest_modskel.commands.base import Command
 from pytest_modskel.commands.update_check import run_tool
 from pytest_modskel.errors import EXIT_FAILED, EXIT_OK, ConfigError, SetupError
 from pytest_modskel.project import Project
+from pytest_modskel.text import last_line
 
 FRAGMENTS = "changelog.d"
 MARKER = "<!-- towncrier release notes start -->"
@@ -30,6 +39,33 @@ BASE_VARIABLES = ("MODSKEL_CHANGELOG_BASE", "CI_MERGE_REQUEST_DIFF_BASE_SHA")
 GUESSES = ("origin/HEAD", "origin/main", "origin/master")
 SEMVER = re.compile(r"\d+\.\d+\.\d+")
 CREATE = "`towncrier create --content 'What changed' +.changed.md` (added, changed, fixed, ...)"
+CHANGES = "changelogs/changelog.yaml"
+YAML_CREATE = ('a file changelogs/fragments/<topic>.yml such as `bugfixes: ["What was fixed."]` '
+               "(minor_changes, bugfixes, breaking_changes, ...)")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a kind of project keeps its fragments, and what counts as content."""
+
+    fragments: str
+    content: tuple[str, ...]
+    create: str
+    noun: str
+    suffixes: tuple[str, ...] = ()  # fragment file suffixes ('' any)
+
+    def is_fragment(self, name: str) -> bool:
+        """Return whether ``name`` (relative to the root) is a fragment."""
+        path = Path(name)
+        return (name.startswith(f"{self.fragments}/") and not path.name.startswith(".")
+                and (not self.suffixes or path.suffix in self.suffixes))  # fmt: skip
+
+
+LAYOUTS = {
+    "role": Layout(FRAGMENTS, ROLE_CONTENT, CREATE, "role"),
+    "collection": Layout("changelogs/fragments", ("plugins", "roles", "meta", "playbooks"),
+                         YAML_CREATE, "content", (".yml", ".yaml")),
+}  # fmt: skip
 
 
 def git(root: Path, *args: str) -> str | None:
@@ -60,9 +96,37 @@ def changed_files(root: Path, base: str) -> list[str]:
     return sorted(set(tracked.split()) | set(untracked.split()))
 
 
+def antsibull_changelog() -> str:
+    """Return antsibull-changelog's path, or say how to get it."""
+    if (tool := shutil.which("antsibull-changelog")) is None:
+        msg = (
+            "antsibull-changelog not found on PATH: run `tox -e lint` or `tox -e release -- X.Y.Z`"
+        )
+        msg += ", whose envs install it"
+        raise SetupError(msg)
+    return tool
+
+
+def lint_fragments(root: Path, layout: Layout) -> list[str]:
+    """Return one line per problem ``antsibull-changelog lint`` finds in the fragments."""
+    folder = root / layout.fragments
+    if not any(layout.is_fragment(f"{layout.fragments}/{p.name}") for p in folder.glob("*")):
+        return []
+    cmd = [antsibull_changelog(), "lint"]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=False)
+    found = [re.sub(r":\d+:\d+: ", ": ", line) for line in done.stdout.splitlines() if line.strip()]
+    if done.returncode != 0 and not found:
+        found = [f"antsibull-changelog lint failed: {last_line(done.stderr)}"]
+    return [f"fragments: {line}" for line in found]
+
+
 def fragments(args: argparse.Namespace) -> int:
-    """Fail when role content changed without a changelog fragment."""
-    root = Project.find().root
+    """Fail when content changed without a changelog fragment (or a fragment is wrong)."""
+    project = Project.find()
+    root, layout = project.root, LAYOUTS[project.kind.id]
+    if layout.suffixes and (problems := lint_fragments(root, layout)):
+        print("\n".join(problems))
+        return EXIT_FAILED
     if git(root, "rev-parse", "--git-dir") is None:
         print("fragments: not a git repository: nothing to compare with, not checked")
         return EXIT_OK
@@ -71,15 +135,15 @@ def fragments(args: argparse.Namespace) -> int:
         print(f"fragments: no default branch to compare with ({', '.join(GUESSES)}): not checked")
         return EXIT_OK
     changed = changed_files(root, base)
-    role = [name for name in changed if name.split("/")[0] in ROLE_CONTENT]
-    added = [name for name in changed if name.startswith(f"{FRAGMENTS}/")
-             and not Path(name).name.startswith(".")]  # fmt: skip
-    if role and not added:
-        more = f" and {len(role) - 1} more" if len(role) > 1 else ""
-        print(f"fragments: {role[0]}{more} changed since {base} but {FRAGMENTS}/ has no new "
-              f"fragment: add one with {CREATE}")  # fmt: skip
+    content = [name for name in changed if name.split("/")[0] in layout.content]
+    added = [name for name in changed if layout.is_fragment(name)]
+    if content and not added:
+        more = f" and {len(content) - 1} more" if len(content) > 1 else ""
+        print(f"fragments: {content[0]}{more} changed since {base} but {layout.fragments}/ has "
+              f"no new fragment: add one with {layout.create}")  # fmt: skip
         return EXIT_FAILED
-    print(f"fragments: ok ({len(role)} role file(s), {len(added)} fragment(s) since {base})")
+    print(f"fragments: ok ({len(content)} {layout.noun} file(s), {len(added)} fragment(s) "
+          f"since {base})")  # fmt: skip
     return EXIT_OK
 
 
@@ -107,14 +171,37 @@ def bump(pyproject: Path, version: str) -> None:
     pyproject.write_text(new, encoding="utf-8")
 
 
-def preflight(root: Path, version: str) -> str:
-    """Check that a release can be made; return towncrier's path."""
+def set_galaxy_version(galaxy: Path, version: str) -> None:
+    """Set galaxy.yml's top-level ``version:``, leaving every other byte as it was."""
+    text = galaxy.read_text(encoding="utf-8")
+    line = re.compile(r"""(?m)^(version:[ \t]*)(["']?)[^"'\s#]*\2""")
+    new, count = line.subn(lambda m: f"{m[1]}{m[2]}{version}{m[2]}", text)
+    if count != 1:
+        msg = "galaxy.yml: no top-level `version: X.Y.Z` line: add `version: 0.0.0` there"
+        raise ConfigError(msg)
+    galaxy.write_text(new, encoding="utf-8")
+
+
+def clean_and_new(root: Path, version: str) -> None:
+    """Check the work tree is committed and tag ``version`` is free."""
     if dirty := (git(root, "status", "--porcelain") or "").splitlines():
         msg = f"the work tree has uncommitted changes ({dirty[0].strip()}): commit them first"
         raise ConfigError(msg)
     if git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{version}") is not None:
         msg = f"tag {version} exists already: choose the next version"
         raise ConfigError(msg)
+
+
+def commit_and_tag(root: Path, version: str) -> None:
+    """Commit everything as ``Release X.Y.Z`` and tag it ``X.Y.Z``."""
+    run_tool("git", "add", "-A", cwd=root)
+    run_tool("git", "commit", "-q", "--no-verify", "-m", f"Release {version}", cwd=root)
+    run_tool("git", "tag", "-a", version, "-m", f"Release {version}", cwd=root)
+
+
+def preflight(root: Path, version: str) -> str:
+    """Check that a release can be made; return towncrier's path."""
+    clean_and_new(root, version)
     if MARKER not in (root / "CHANGELOG.md").read_text(encoding="utf-8"):
         msg = f"CHANGELOG.md has no {MARKER} line: add it above the newest release section"
         raise ConfigError(msg)
@@ -128,10 +215,55 @@ def preflight(root: Path, version: str) -> str:
     return towncrier
 
 
+def released(root: Path, version: str) -> bool:
+    """Return whether the collection's changelogs/changelog.yaml has the release."""
+    path = root / CHANGES
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    releases = (data or {}).get("releases") or {}
+    return version in {str(key) for key in releases}
+
+
+def check_collection(root: Path, version: str) -> int:
+    """Say whether the tag ``version`` is a release: in the changelog, and galaxy.yml's version."""
+    tool = f"`tox -e release -- {version}`"
+    if not released(root, version):
+        print(f"release: {CHANGES} has no {version} release: tag releases made with {tool}")
+        return EXIT_FAILED
+    stated = (yaml.safe_load((root / "galaxy.yml").read_text(encoding="utf-8")) or {}).get(
+        "version"
+    )
+    if str(stated) != version:
+        print(f"release: galaxy.yml says version {stated}, the tag {version}: the artifact would "
+              f"not be {version}; tag releases made with {tool}")  # fmt: skip
+        return EXIT_FAILED
+    print(f"release: {CHANGES} has the {version} release")
+    return EXIT_OK
+
+
+def release_collection(root: Path, version: str, *, check: bool) -> int:
+    """The collection's release: antsibull-changelog, galaxy.yml's version, commit, tag."""
+    if check:
+        return check_collection(root, version)
+    clean_and_new(root, version)
+    layout = LAYOUTS["collection"]
+    folder = root / layout.fragments
+    if not any(layout.is_fragment(f"{layout.fragments}/{p.name}") for p in folder.glob("*")):
+        msg = f"{layout.fragments}/ holds no fragment, so nothing to release: add {YAML_CREATE}"
+        raise ConfigError(msg)
+    run_tool(antsibull_changelog(), "release", "--version", version, cwd=root)
+    set_galaxy_version(root / "galaxy.yml", version)
+    commit_and_tag(root, version)
+    print(f"release: {CHANGES} has the {version} release, galaxy.yml says {version}; "
+          f"committed and tagged {version}: `git push --follow-tags` publishes it")  # fmt: skip
+    return EXIT_OK
+
+
 def release(args: argparse.Namespace) -> int:
     """Assemble the changelog, bump the version, commit and tag; or check a section."""
-    root = Project.find().root
-    version = semver(args.version)
+    project = Project.find()
+    root, version = project.root, semver(args.version)
+    if project.kind.id == "collection":
+        return release_collection(root, version, check=args.check)
     if args.check:
         if has_section(root / "CHANGELOG.md", version):
             print(f"release: CHANGELOG.md has the {version} section")
@@ -142,9 +274,7 @@ def release(args: argparse.Namespace) -> int:
     towncrier = preflight(root, version)
     run_tool(towncrier, "build", "--yes", "--version", version, cwd=root)
     bump(root / "pyproject.toml", version)
-    run_tool("git", "add", "-A", cwd=root)
-    run_tool("git", "commit", "-q", "--no-verify", "-m", f"Release {version}", cwd=root)
-    run_tool("git", "tag", "-a", version, "-m", f"Release {version}", cwd=root)
+    commit_and_tag(root, version)
     print(f"release: CHANGELOG.md has the {version} section, pyproject.toml says {version}; "
           f"committed and tagged {version}: `git push --follow-tags` publishes it")  # fmt: skip
     return EXIT_OK
@@ -157,12 +287,12 @@ def _fragments_arguments(parser: argparse.ArgumentParser) -> None:
 def _release_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("version", help="the release, X.Y.Z (also the tag)")
     parser.add_argument("--check", action="store_true",
-                        help="only check that CHANGELOG.md has the version's section")  # fmt: skip
+                        help="only check that the changelog has the version's release")  # fmt: skip
 
 
 COMMANDS = (
-    Command("fragments", "fail when role content changed without a changelog fragment",
+    Command("fragments", "fail when content changed without a changelog fragment",
             fragments, _fragments_arguments),
-    Command("release", "assemble CHANGELOG.md from fragments, set the version, commit, tag",
+    Command("release", "assemble the changelog from fragments, set the version, commit, tag",
             release, _release_arguments),
 )  # fmt: skip

@@ -374,7 +374,7 @@ def run(_args: argparse.Namespace) -> int:
     """Link the role for ansible-lint; install what ``requirements.yml`` lists, if not yet."""
     project = Project.find()
     if env_dir := os.environ.get("TOX_ENV_DIR"):
-        project.link_role(Path(env_dir) / "roles")
+        project.install(Path(env_dir))
     root = project.root
     file = root / REQUIREMENTS
     requirements = read_requirements(file)

@@ -87,8 +87,13 @@ def _walk(items: object, path: str) -> list[Task]:
 
 
 def task_files(root: Path) -> list[Path]:
-    """Return the role's task and handler files, in order."""
-    return [file for folder in FOLDERS for file in sorted((root / folder).rglob("*.y*ml"))]
+    """Return the task and handler files of the project's roles, in order."""
+    return [
+        file
+        for role in Project(root).role_dirs
+        for folder in FOLDERS
+        for file in sorted((role / folder).rglob("*.y*ml"))
+    ]
 
 
 def fingerprint(root: Path) -> str:
@@ -110,7 +115,7 @@ def save(project: Project, platform_id: str, results: Iterable[TaskResult]) -> P
 
 
 def role_tasks(root: Path) -> list[Task]:
-    """Return every task defined under tasks/ and handlers/, in file order."""
+    """Return every task defined under each role's tasks/ and handlers/, in file order."""
     tasks = []
     for file in task_files(root):
         relative = str(file.relative_to(root))

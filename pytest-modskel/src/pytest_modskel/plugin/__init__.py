@@ -13,6 +13,9 @@ import contextlib
 import os
 import secrets
 import signal
+import sys
+import tempfile
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -58,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[ACTIVE] = False  # not a role project: stay out of the way
         return
     config.stash[ACTIVE], config.stash[PROJECT] = True, project
+    importable(project)
     # Registered now, after every entry-point plugin: its ``host`` is the one
     # tests get, not testinfra's (whose --hosts options the harness still uses).
     config.pluginmanager.register(fixtures, "modskel.fixtures")
@@ -72,6 +76,22 @@ def pytest_configure(config: pytest.Config) -> None:
         platforms_of(config)  # a bad platform or option is a usage error, said once
     except ModskelError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def importable(project: Project) -> None:
+    """In a collection, make ``ansible_collections.<namespace>.<name>`` importable by tests.
+
+    Unit tests import the collection's modules and plugins by that name, as
+    Ansible does. The project is linked in the tox env (``TOX_ENV_DIR``), the
+    folder ``modskel collections`` links it in and tox puts on
+    ``ANSIBLE_COLLECTIONS_PATH``, or in a temporary folder outside tox.
+    """
+    if project.kind.id != "collection":
+        return
+    folder = Path(os.environ.get("TOX_ENV_DIR") or tempfile.mkdtemp(prefix="modskel-"))
+    parent = str(project.install(folder).parents[2])  # the folder above ansible_collections
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
 
 
 def given_hosts(config: pytest.Config) -> str:

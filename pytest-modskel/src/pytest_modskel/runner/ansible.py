@@ -9,12 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_modskel.project import Project, Role
+from pytest_modskel.project import Project
 
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 CONNECTIONS = CALLBACKS.with_name("connection_plugins")
-# Where Ansible looks for roles by default (`ansible-galaxy role install` puts them there).
-DEFAULT_ROLES = ("~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles")
 
 
 NOTEST_TAGS = ("modskel-idempotence-notest", "molecule-idempotence-notest")
@@ -65,28 +63,15 @@ class PlaybookRun:
         return "\n".join(r.line() for r in self.with_status(*statuses))
 
 
-def roles_path(workdir: Path, role: Role, root: Path) -> Path:
-    """Return a roles directory where the project at ``root`` is installed as ``role.fqcn``."""
-    roles = workdir / "roles"
-    roles.mkdir(parents=True, exist_ok=True)
-    link = roles / role.fqcn
-    if not link.exists():
-        link.symlink_to(root, target_is_directory=True)
-    return roles
-
-
 def ansible_env(project: Project, workdir: Path, results: Path | None = None) -> dict[str, str]:
-    """Return the environment for ansible commands run against ``project``'s role."""
-    # The role under test by its FQCN; then the project's roles/ folder (where
-    # `ansible-galaxy install -r requirements.yml -p roles` puts its dependencies).
-    found = [roles_path(workdir, project.role, project.root), project.root / "roles"]
-    roles = [str(p) for p in found if p.is_dir()] + [
-        str(Path(p).expanduser()) for p in DEFAULT_ROLES
-    ]
+    """Return the environment for ansible commands run against ``project``.
+
+    The project is linked below ``workdir`` under its FQCN (the role as
+    ``namespace.name``, a collection as ``ansible_collections/<ns>/<name>``).
+    """
     env = {
         **os.environ,
-        "ANSIBLE_ROLES_PATH": os.pathsep.join(roles),
-        "ANSIBLE_FILTER_PLUGINS": str(project.root / "filter_plugins"),
+        **project.kind.ansible_env(project.root, workdir),
         "ANSIBLE_LOCAL_TEMP": str(workdir / "tmp"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_RETRY_FILES_ENABLED": "0",
@@ -137,6 +122,6 @@ def run_playbook(
         text=True,
         check=False,
     )
-    installed = f"{roles_path(workdir, project.role, project.root) / project.role.fqcn}/"
+    installed = f"{project.kind.installed(workdir, project.content)}/"
     output = (proc.stdout + proc.stderr).replace(installed, "")  # project-relative paths
     return PlaybookRun(proc.returncode, output, read_results(results, project.root))
