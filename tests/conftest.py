@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from copier import run_copy
+from pytest_modskel.plugin import xdist_group
 
 from tests.helpers import BIN, REPO, build_harness, containers_left, git, labelled_containers
 
@@ -143,6 +144,7 @@ def no_container_left(seeded_debian12: str) -> Iterator[None]:
 # their own machines; every other test runs on the other worker meanwhile.
 MACHINE_MARKERS = ("integration", "vm")
 MACHINE_FIXTURES = ("no_container_left", "seeded_debian12", "container_project", "vm_project")
+GROUP = "machines"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -153,4 +155,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(item.get_closest_marker(m) for m in MACHINE_MARKERS) or any(
             f in fixtures for f in MACHINE_FIXTURES
         ):
-            item.add_marker(pytest.mark.xdist_group("machines"))
+            xdist_group(item, GROUP)

@@ -890,3 +890,44 @@ def test_systemd_tests_run_where_systemd_is_pid_1(
     pytester.makepyfile(test_role=ROLE_TESTS)
     _converges(monkeypatch, FIRST, SECOND)
     run(pytester).assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize(
+    ("loadgroup", "given", "expected"),
+    [
+        (
+            True,
+            "tests/test_role.py::test_x[debian12]",
+            "tests/test_role.py::test_x[debian12]@debian12",
+        ),
+        (True, "tests/test_role.py::test_x@debian12", "tests/test_role.py::test_x@debian12"),
+        (False, "tests/test_role.py::test_x[debian12]", "tests/test_role.py::test_x[debian12]"),
+    ],
+    ids=["loadgroup", "suffixed-already", "no-loadgroup"],
+)
+def test_xdist_group_names_the_group_in_the_node_id(
+    loadgroup: bool,  # noqa: FBT001 - a parameter
+    given: str,
+    expected: str,
+) -> None:
+    from _pytest.nodeid import NodeId  # noqa: PLC0415 - pytest 9's node ids
+
+    class Item:
+        """The parts of a pytest item xdist_group uses."""
+
+        def __init__(self) -> None:
+            self.marks: list[pytest.MarkDecorator] = []
+            self._id = NodeId.parse(given)
+            self.config = SimpleNamespace(getvalue=lambda name: loadgroup and name == "loadgroup")
+
+        @property
+        def nodeid(self) -> str:
+            return str(self._id)
+
+        def add_marker(self, mark: pytest.MarkDecorator) -> None:
+            self.marks.append(mark)
+
+    item = Item()
+    plugin.xdist_group(cast("pytest.Item", item), "debian12")
+    assert item.nodeid == expected
+    assert [(m.name, m.args) for m in item.marks] == [("xdist_group", ("debian12",))]

@@ -128,10 +128,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     for item in items:
         if (platform := platform_of(item)) is not None:
-            item.add_marker(pytest.mark.xdist_group(platform.id))
+            xdist_group(item, platform.id)
     items.sort(key=lambda item: "verified" in getattr(item, "fixturenames", ()))  # stable
     picked = any("::" in arg or os.path.isfile(arg.partition("::")[0]) for arg in config.args)  # noqa: PTH113
     config.stash[NARROWED] = config.stash.get(NARROWED, False) or picked
+
+
+def xdist_group(item: pytest.Item, name: str) -> None:
+    """Mark ``item`` for xdist's group ``name`` (``--dist loadgroup`` keeps a group on one worker).
+
+    pytest-xdist 3.8 tells its scheduler the group by appending ``@name`` to the
+    node id through an attribute pytest 9 no longer reads (its ids are
+    ``NodeId`` objects); the id gets the suffix here then, as xdist means it to.
+    """
+    item.add_marker(pytest.mark.xdist_group(name))
+    node_id = getattr(item, "_id", None)
+    if item.config.getvalue("loadgroup") and node_id is not None and "@" not in item.nodeid:
+        item._id = type(node_id).parse(f"{item.nodeid}@{name}")  # noqa: SLF001 - see above
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
