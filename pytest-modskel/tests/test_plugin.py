@@ -918,7 +918,9 @@ def test_xdist_group_names_the_group_in_the_node_id(
         def __init__(self) -> None:
             self.marks: list[pytest.MarkDecorator] = []
             self._id = NodeId.parse(given)
-            self.config = SimpleNamespace(getvalue=lambda name: loadgroup and name == "loadgroup")
+            self.config = SimpleNamespace(
+                getoption=lambda name, default: loadgroup if name == "loadgroup" else default
+            )
 
         @property
         def nodeid(self) -> str:

@@ -143,7 +143,8 @@ def xdist_group(item: pytest.Item, name: str) -> None:
     """
     item.add_marker(pytest.mark.xdist_group(name))
     node_id = getattr(item, "_id", None)
-    if item.config.getvalue("loadgroup") and node_id is not None and "@" not in item.nodeid:
+    grouped = item.config.getoption("loadgroup", default=False)  # xdist's, if installed
+    if grouped and node_id is not None and "@" not in item.nodeid:
         item._id = type(node_id).parse(f"{item.nodeid}@{name}")  # noqa: SLF001 - see above
 
 
