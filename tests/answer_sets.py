@@ -47,6 +47,12 @@ COLLECTION_ANSWERS: dict[str, dict[str, Any]] = {
         "license": "GPL-3.0-or-later",
         "min_ansible_core": "2.18",
     },
+    # Names as long as people give them: imports and messages hold them.
+    "collection-long-names": {
+        "kind": "collection",
+        "namespace": "platform_engineering_team",
+        "collection_name": "infrastructure_monitoring_agent",
+    },
 }
 
 answer_sets = pytest.mark.parametrize("answers", list(ANSWER_SETS.values()), ids=list(ANSWER_SETS))

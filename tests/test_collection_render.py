@@ -110,8 +110,8 @@ def test_tox_has_sanity_per_series_and_build_instead_of_importer(
     assert 'source = ["plugins"]' in pyproject
 
 
-def test_generated_python_passes_ruff(collection: tuple[Path, dict[str, Any]]) -> None:
-    project, _ = collection
+def assert_ruff_passes(project: Path) -> None:
+    """Assert `ruff check` and `ruff format --check` pass in ``project``, as in its lint env."""
     for args in (["check"], ["format", "--check"]):
         done = subprocess.run(
             [str(REPO / ".venv/bin/ruff"), *args, "--no-cache", "."],
@@ -121,3 +121,15 @@ def test_generated_python_passes_ruff(collection: tuple[Path, dict[str, Any]]) -
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_python_passes_ruff(collection: tuple[Path, dict[str, Any]]) -> None:
+    project, _ = collection
+    assert_ruff_passes(project)
+
+
+def test_a_role_with_long_names_passes_ruff(generate: Generate) -> None:
+    project = generate(
+        {"namespace": "platform_engineering_team"}, name="infrastructure_monitoring_agent"
+    )
+    assert_ruff_passes(project)
