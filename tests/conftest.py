@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,11 @@ def sealed_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     wheel built from this work tree (a new folder per session, so uv's cache never
     serves an older build of the same version).
     """
+    # xdist's workers ignore SIGINT (Ctrl-C is the controller's). A child inherits
+    # an ignored signal, and a Python started with SIGINT ignored never raises
+    # KeyboardInterrupt: the tests that interrupt tox would reach nothing.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     home = tmp_path_factory.mktemp("gitconfig")
     config = home / "gitconfig"
     config.write_text("[user]\n\tname = modskel tests\n\temail = tests@modskel.invalid\n")
