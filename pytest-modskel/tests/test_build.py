@@ -10,6 +10,7 @@ import pytest
 from conftest import exactly, write_project
 from pytest_modskel.commands import build, main
 from pytest_modskel.errors import ConfigError, SetupError
+from pytest_modskel.runner import ansible
 
 GALAXY = "namespace: acme\nname: web\nversion: 0.1.0\n"
 # ansible-galaxy collection build --force --output-path OUT ROOT, faked.
@@ -45,7 +46,7 @@ def collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     galaxy = script(tmp_path / "bin" / "ansible-galaxy", ANSIBLE_GALAXY)
     importer = script(tmp_path / "bin" / "importer", IMPORTER)
-    monkeypatch.setattr(build, "ansible_bin", lambda name: str(galaxy.parent / name))
+    monkeypatch.setattr(ansible, "ansible_bin", lambda name: str(galaxy.parent / name))
     monkeypatch.setattr(build, "importer_command", lambda: [str(importer)])
     return root
 
@@ -124,7 +125,7 @@ def test_build_fails_to_build(
 
 @pytest.mark.usefixtures("collection")
 def test_build_needs_ansible_galaxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build, "ansible_bin", lambda name: f"/nowhere/{name}")
+    monkeypatch.setattr(ansible, "ansible_bin", lambda name: f"/nowhere/{name}")
     message = (
         f"ansible-galaxy not found beside {sys.executable}: run `tox -e build`, "
         "whose env installs ansible-core and galaxy-importer"

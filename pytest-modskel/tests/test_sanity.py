@@ -11,6 +11,7 @@ from conftest import exactly, git, own_git_identity, write_project
 from pytest_modskel.commands import main, sanity
 from pytest_modskel.errors import ConfigError, SetupError
 from pytest_modskel.project import Project
+from pytest_modskel.runner import ansible
 
 GALAXY = "namespace: acme\nname: web\nversion: 0.1.0\n"
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -54,7 +55,7 @@ def collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fake.parent.mkdir()
     fake.write_text(ANSIBLE_TEST, encoding="utf-8")
     fake.chmod(0o755)
-    monkeypatch.setattr(sanity, "ansible_bin", lambda name: str(fake.parent / name))
+    monkeypatch.setattr(ansible, "ansible_bin", lambda name: str(fake.parent / name))
     return root
 
 
@@ -102,7 +103,7 @@ def test_copy_is_under_ansible_collections(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("collection")
 def test_sanity_needs_ansible_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sanity, "ansible_bin", lambda name: f"/nowhere/{name}")
+    monkeypatch.setattr(ansible, "ansible_bin", lambda name: f"/nowhere/{name}")
     message = (
         f"ansible-test not found beside {sys.executable}: run `tox -e sanity-ansibleXYZ` "
         "(its env installs ansible-core), or install ansible-core in this environment"

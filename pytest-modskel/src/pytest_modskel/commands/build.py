@@ -24,7 +24,7 @@ from pathlib import Path
 from pytest_modskel.commands.base import Command
 from pytest_modskel.commands.sanity import collection
 from pytest_modskel.errors import EXIT_FAILED, EXIT_OK, SetupError
-from pytest_modskel.runner.ansible import ansible_bin
+from pytest_modskel.runner.ansible import required_bin
 
 # galaxy-importer reads these over its config files (galaxy_importer.config.Config).
 # ansible-doc: 15 calls, 20-30 s; sanity's ansible-doc and validate-modules tests check the docs.
@@ -56,11 +56,8 @@ def culprit(root: Path, output: str) -> str:
 
 def build(root: Path, output: Path) -> Path | str:
     """Build into ``output``; return the artifact, or ansible-galaxy's output when it fails."""
-    galaxy = ansible_bin("ansible-galaxy")
-    if not Path(galaxy).is_file():
-        msg = f"ansible-galaxy not found beside {sys.executable}: run `tox -e build`, "
-        msg += "whose env installs ansible-core and galaxy-importer"
-        raise SetupError(msg)
+    fix = "run `tox -e build`, whose env installs ansible-core and galaxy-importer"
+    galaxy = required_bin("ansible-galaxy", fix)
     cmd = [galaxy, "collection", "build", "--force", "--output-path", str(output), str(root)]
     code, text = _run(cmd, root)
     created = CREATED.search(text)

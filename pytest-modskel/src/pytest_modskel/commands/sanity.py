@@ -35,7 +35,7 @@ from pathlib import Path
 from pytest_modskel.commands.base import Command
 from pytest_modskel.errors import ConfigError, SetupError
 from pytest_modskel.project import Project
-from pytest_modskel.runner.ansible import ansible_bin
+from pytest_modskel.runner.ansible import required_bin
 
 PIP_VAR = "MODSKEL_SANITY_PIP"
 CACHE = Path("~/.ansible/test/cache")
@@ -109,12 +109,8 @@ def copy_collection(project: Project, workdir: Path) -> Path:
 
 def ansible_test() -> str:
     """Return the ansible-test beside this Python, or say how to get it."""
-    path = ansible_bin("ansible-test")
-    if not Path(path).is_file():
-        msg = f"ansible-test not found beside {sys.executable}: run `tox -e sanity-ansibleXYZ` "
-        msg += "(its env installs ansible-core), or install ansible-core in this environment"
-        raise SetupError(msg)
-    return path
+    fix = "run `tox -e sanity-ansibleXYZ` (its env installs ansible-core), or install "
+    return required_bin("ansible-test", fix + "ansible-core in this environment")
 
 
 def python_version(given: str | None) -> str:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pytest_modskel.errors import SetupError
 from pytest_modskel.project import Project
 
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
@@ -87,6 +88,15 @@ def ansible_env(project: Project, workdir: Path, results: Path | None = None) ->
 def ansible_bin(name: str) -> str:
     """Return the path of an Ansible command installed beside this Python."""
     return str(Path(sys.executable).parent / name)
+
+
+def required_bin(name: str, fix: str) -> str:
+    """Return :func:`ansible_bin` of ``name``; if it is not there, say so and ``fix``."""
+    path = ansible_bin(name)
+    if not Path(path).is_file():
+        msg = f"{name} not found beside {sys.executable}: {fix}"
+        raise SetupError(msg)
+    return path
 
 
 def relative(place: str, root: Path) -> str:
