@@ -7,6 +7,7 @@ and exits 1, so CI fails before a half-merged file can land.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -20,12 +21,12 @@ MARKER = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
 
 
 def project_files(root: Path) -> list[Path]:
-    """Return the project's files, without tool and cache folders."""
-    return sorted(
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not SKIP.intersection(path.relative_to(root).parts)
-    )
+    """Return the project's files, without tool and cache folders (never walked into)."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [name for name in dirs if name not in SKIP]
+        found += [Path(folder, name) for name in files]
+    return sorted(path for path in found if path.is_file())
 
 
 def leftovers(root: Path) -> list[str]:
