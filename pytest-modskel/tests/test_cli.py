@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FakeBin, MakeProject, exactly
+from conftest import FakeBin, Launched, MakeProject, exactly
 from pytest_modskel import __version__
 from pytest_modskel.commands import COMMANDS, machines, main
 from pytest_modskel.commands.base import Command
@@ -135,7 +135,10 @@ def test_python_dash_m(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert capsys.readouterr().out.splitlines() == [
         "container    a podman or docker container, removed afterwards",
         "ssh          a machine you already have, reached over ssh; left as it is",
-        "vm           a qemu virtual machine on a throw-away overlay, powered off afterwards",
+        (
+            "vm           a qemu virtual machine (resumed or booted) on a throw-away overlay, "
+            "ended afterwards"
+        ),
     ]
 
 
@@ -280,9 +283,11 @@ def test_vm_up_until_interrupted(
     vm_guest_tools: FakeBin,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    qemus: Launched,
 ) -> None:
     make_project(platforms=VM_PLATFORMS)
     _built("bookworm")
+    monkeypatch.setenv("MODSKEL_VM_RESUME", "0")  # boots (resuming is tested in test_qemu)
 
     def interrupted() -> None:
         raise KeyboardInterrupt
@@ -296,4 +301,4 @@ def test_vm_up_until_interrupted(
     assert address.endswith("/id_ed25519 (Ctrl-C to stop)")
     (started,) = vm_guest_tools.calls("qemu-system-x86_64")
     assert "-name modskel-manual-vm12-" in started
-    assert vm_guest_tools.calls("ssh")[-1].endswith("systemctl poweroff --no-block || poweroff")
+    assert [proc.returncode for proc in qemus] == [-signal.SIGTERM]  # ended on the way out

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import FakeBin, exactly
+from conftest import Clock, FakeBin, exactly
 from pytest_modskel.drivers import container
 from pytest_modskel.drivers.base import Session
 from pytest_modskel.drivers.container import ENGINES, Container, Engine
@@ -54,22 +53,6 @@ def podman(fake_bin: FakeBin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("POLLS", str(polls))
     fake_bin.add("podman", ENGINE)
     return fake_bin
-
-
-@dataclass
-class Clock:
-    """A stand-in for the ``time`` module: sleeping moves the clock on at once."""
-
-    now: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
-    scale: float = 1.0  # how many seconds pass for each second slept
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds * self.scale
 
 
 @pytest.fixture
@@ -449,6 +432,52 @@ def test_wait_for_systemd_default_timeout(
     with pytest.raises(SetupError, match=r"^systemd in box did not finish booting in 90 s "):
         container.wait_for_systemd(Container(PODMAN, "box"))
     assert len(podman.calls()) == len(clock.sleeps) == 3
+
+
+NO_PID = 2**22 + 1  # above the largest pid_max Linux allows: no /proc/NO_PID/environ to read
+
+
+@pytest.fixture
+def systemd_by_nsenter(entering: FakeBin, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A container podman gives the pid of and nsenter enters; return nsenter's record.
+
+    nsenter runs with the container's environment (not this one): its state lives
+    in its own text. Each call records its arguments and ``$container`` and answers
+    ``starting`` until call number 3, then ``running``.
+    """
+    monkeypatch.setenv("STATE_PID", str(NO_PID))
+    record, polls = tmp_path / "nsenter.record", tmp_path / "nsenter.polls"
+    polls.write_text("0\n", encoding="utf-8")
+    entering.add("nsenter", f"""\
+printf '%s container=%s\\n' "$*" "$container" >> '{record}'
+read -r n < '{polls}'; n=$((n + 1)); echo "$n" > '{polls}'
+if [ "$n" -ge 3 ]; then echo running; else echo starting; fi
+""")  # fmt: skip
+    return record
+
+
+def test_wait_for_systemd_enters_the_container(
+    systemd_by_nsenter: Path, entering: FakeBin, clock: Clock
+) -> None:
+    container.wait_for_systemd(Container(PODMAN, "box"))
+    assert entering.calls("podman") == ["podman inspect --format {{.State.Pid}} box"]  # asked once
+    asked = f"--target {NO_PID} --all systemctl is-system-running container=podman"
+    assert systemd_by_nsenter.read_text(encoding="utf-8").splitlines() == [asked] * 3
+    assert clock.sleeps == [0.05, 0.05]
+
+
+@pytest.mark.usefixtures("clock")
+def test_wait_for_systemd_cannot_enter(entering: FakeBin, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATE_PID", str(NO_PID))
+    entering.add(
+        "nsenter", f"echo 'nsenter: cannot open /proc/{NO_PID}/ns/ipc: No such file' >&2; exit 1"
+    )
+    expected = (
+        f"could not reach systemd in box: nsenter: cannot open /proc/{NO_PID}/ns/ipc: No such file"
+    )
+    with pytest.raises(SetupError, match=exactly(expected)):
+        container.wait_for_systemd(Container(PODMAN, "box"))
+    assert len(entering.calls("nsenter")) == 1  # no second try
 
 
 @pytest.mark.usefixtures("clock")

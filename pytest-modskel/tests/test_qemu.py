@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, cast
 
 import pycdlib
 import pytest
-from conftest import QEMU_IMG, FakeBin, exactly
-from pytest_modskel.drivers import qemu
+from conftest import (
+    FAKE_QEMU,
+    QEMU_IMG,
+    Clock,
+    FakeBin,
+    FakeQmp,
+    Launched,
+    exactly,
+    saved_state,
+)
+from pytest_modskel.drivers import qemu, resume
 from pytest_modskel.drivers.base import Session
 from pytest_modskel.drivers.qemu import Boot
 from pytest_modskel.drivers.ssh import Address, SshTarget
@@ -343,22 +355,29 @@ NO_PID = 2**22 + 1  # above the largest pid_max Linux allows: never a process
 
 
 class FakeProc:
-    """A qemu process that has exited (``returncode``) or keeps running (None)."""
+    """A qemu process that has exited (``returncode``) or keeps running (None).
 
-    def __init__(self, returncode: int | None = None, *, stops_on_wait: bool = True) -> None:
+    A running one ends on SIGTERM, unless it ``lingers``: then only SIGKILL ends it.
+    """
+
+    def __init__(self, returncode: int | None = None, *, lingers: bool = False) -> None:
         self.returncode = returncode
-        self.stops_on_wait = stops_on_wait
+        self.lingers = lingers
         self.pid = NO_PID
-        self.killed = False
+        self.terminated = self.killed = False
 
     def poll(self) -> int | None:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None and not self.stops_on_wait:
+        if self.returncode is None and self.terminated and not self.lingers:
+            self.returncode = -15
+        if self.returncode is None:
             raise subprocess.TimeoutExpired(["qemu"], timeout or 0)
-        self.returncode = 0 if self.returncode is None else self.returncode
         return self.returncode
+
+    def terminate(self) -> None:
+        self.terminated = True
 
     def kill(self) -> None:
         self.killed, self.returncode = True, -9
@@ -421,36 +440,69 @@ def test_wait_until_up_timeout(
     assert fake_bin.calls("ssh")
 
 
-def test_stop_powers_off(fake_bin: FakeBin, guest: SshTarget, tmp_path: Path) -> None:
-    fake_bin.add("ssh")
+@pytest.mark.parametrize("interval", [None, 0.2], ids=["default-1s", "resumed-0.2s"])
+def test_wait_until_up_polls_at_the_interval(
+    fake_bin: FakeBin,
+    guest: SshTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    interval: float | None,
+) -> None:
+    tries = tmp_path / "tries"
+    tries.write_text("0\n", encoding="utf-8")
+    fake_bin.add(
+        "ssh", f"read -r n < '{tries}'; echo $((n + 1)) > '{tries}'; [ $n -ge 2 ] || exit 255"
+    )
+    monkeypatch.setenv(qemu.TIMEOUT_VAR, "10")  # a fake that never logs in fails at once
+    clock = Clock()
+    monkeypatch.setattr(qemu, "time", clock)  # this module's only: subprocess sleeps too
+    log = tmp_path / "vm.log"
+    log.touch()
+    proc = _popen(FakeProc())
+    if interval is None:
+        qemu.wait_until_up(proc, guest, log, tmp_path / "c")
+    else:
+        qemu.wait_until_up(proc, guest, log, tmp_path / "c", interval)
+    assert clock.sleeps == [interval or 1] * 2
+    assert len(fake_bin.calls("ssh")) == 3
+
+
+def test_stop_terminates_qemu(fake_bin: FakeBin, tmp_path: Path) -> None:
     proc, overlay = FakeProc(), tmp_path / "vm.qcow2"
     overlay.touch()
     qemu._LIVE[proc.pid] = overlay
-    qemu.stop(_popen(proc), overlay, guest)
-    assert not proc.killed
+    qemu.stop(_popen(proc), overlay)
+    assert (proc.terminated, proc.killed, proc.returncode) == (True, False, -15)
     assert not overlay.exists()
     assert qemu._LIVE == {}
-    assert fake_bin.calls()[-1].endswith("vm12 systemctl poweroff --no-block || poweroff")
+    assert fake_bin.calls() == []  # no ssh: nothing of the guest is kept, so no shutdown
 
 
-def test_stop_kills_a_lingering_guest(fake_bin: FakeBin, guest: SshTarget, tmp_path: Path) -> None:
-    fake_bin.add("ssh")
-    proc = FakeProc(stops_on_wait=False)
-    qemu.stop(_popen(proc), tmp_path / "vm.qcow2", guest)
-    assert proc.killed
+def test_stop_kills_a_lingering_guest(fake_bin: FakeBin, tmp_path: Path) -> None:
+    proc, overlay = FakeProc(lingers=True), tmp_path / "vm.qcow2"
+    overlay.touch()
+    qemu._LIVE[proc.pid] = overlay
+    qemu.stop(_popen(proc), overlay)
+    assert (proc.terminated, proc.killed, proc.returncode) == (True, True, -9)
+    assert not overlay.exists()
+    assert qemu._LIVE == {}
+    assert fake_bin.calls() == []
 
 
-def test_stop_unreached_guest(fake_bin: FakeBin, tmp_path: Path) -> None:
-    proc = FakeProc()
-    qemu.stop(_popen(proc), tmp_path / "vm.qcow2")
-    assert proc.killed
-    assert fake_bin.calls() == []  # no ssh to a guest that never came up
-
-
-def test_stop_exited_guest(tmp_path: Path, guest: SshTarget) -> None:
+def test_stop_exited_guest(tmp_path: Path) -> None:
     proc = FakeProc(0)
-    qemu.stop(_popen(proc), tmp_path / "vm.qcow2", guest)
-    assert not proc.killed
+    qemu.stop(_popen(proc), tmp_path / "vm.qcow2")
+    assert (proc.terminated, proc.killed, proc.returncode) == (False, False, 0)
+
+
+def test_halt_keeps_the_overlay(tmp_path: Path) -> None:
+    proc, overlay = FakeProc(), tmp_path / "vm.qcow2"
+    overlay.touch()
+    qemu._LIVE[proc.pid] = overlay
+    qemu.halt(_popen(proc))
+    assert proc.terminated
+    assert overlay.exists()
+    assert qemu._LIVE == {}
 
 
 def test_remove_live(tmp_path: Path) -> None:
@@ -482,11 +534,11 @@ def bootable(tmp_path: Path) -> Platform:
 
 
 @pytest.mark.usefixtures("vm_guest_tools")
-def test_booted(bootable: Platform, fake_bin: FakeBin, tmp_path: Path) -> None:
+def test_booted(bootable: Platform, fake_bin: FakeBin, tmp_path: Path, qemus: Launched) -> None:
     work = tmp_path / "work"
     work.mkdir()
     session = Session("web", "run1", "abc123")
-    with qemu.DRIVER.start(bootable, work, session) as target:
+    with qemu.DRIVER.start(bootable, work, session) as target:  # not built: booted, not resumed
         assert isinstance(target, SshTarget)
         assert target.python == "/usr/bin/python3"
         assert target.address.key == str(work / "id_ed25519")
@@ -504,7 +556,10 @@ def test_booted(bootable: Platform, fake_bin: FakeBin, tmp_path: Path) -> None:
     assert fake_bin.calls("ssh-keygen") == [
         f"ssh-keygen -q -t ed25519 -N  -C modskel-web-vm12-abc123 -f {work / 'id_ed25519'}"
     ]
-    assert fake_bin.calls("ssh")[-1].endswith("systemctl poweroff --no-block || poweroff")
+    assert "-incoming" not in started
+    assert fake_bin.calls("ssh") == [f"ssh -F {work / 'ssh_config'} vm12 true"]  # no poweroff
+    assert [proc.returncode for proc in qemus] == [-signal.SIGTERM]  # qemu was ended
+    assert not (debootstrap.CACHE / "vm-states").exists()  # nothing saved
     assert pid > 0
 
 
@@ -531,3 +586,215 @@ def test_booted_qemu_fails(
 def test_driver() -> None:
     assert qemu.DRIVER.summary.startswith("a qemu virtual machine")
     assert qemu.DRIVER.start is qemu.booted
+
+
+QmpServer = Callable[[Path], FakeQmp]
+NAME = "modskel-web-vm12-abc123"
+RUNNING = {"return": {"status": "running", "running": True}}
+
+
+@pytest.fixture
+def intervals(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The intervals ``start`` asks ``wait_until_up`` to poll ssh at."""
+    asked: list[float] = []
+    real = qemu.wait_until_up
+
+    def recorded(
+        proc: subprocess.Popen[bytes], target: SshTarget, log: Path, console: Path, interval: float
+    ) -> float:
+        asked.append(interval)
+        return real(proc, target, log, console, interval)
+
+    monkeypatch.setattr(qemu, "wait_until_up", recorded)
+    return asked
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_start_fresh(
+    fake_bin: FakeBin, tmp_path: Path, short_dir: Path, intervals: list[float]
+) -> None:
+    disk = tmp_path / "disk.raw"
+    proc, target = qemu.start(Boot(disk, tmp_path / "vmlinuz"), "vm12", NAME, short_dir)
+    overlay = short_dir / f"{NAME}.qcow2"
+    try:
+        assert target.address.key == str(short_dir / "id_ed25519")
+        assert target.python == "/usr/bin/python3"
+        assert {proc.pid: overlay} == qemu._LIVE
+    finally:
+        qemu.stop(proc, overlay)
+    assert (short_dir / "seed.iso").stat().st_size > 0
+    assert fake_bin.calls("ssh-keygen") == [
+        f"ssh-keygen -q -t ed25519 -N  -C {NAME} -f {short_dir / 'id_ed25519'}"
+    ]
+    assert f"-b {disk.resolve()} {overlay}" in fake_bin.calls("qemu-img")[-1]
+    (started,) = fake_bin.calls(qemu.QEMU)
+    assert "modskel.ssh_key=ssh-ed25519:AAAAfake systemd.hostname=vm12" in started
+    assert f"-drive file={short_dir / 'seed.iso'},if=virtio" in started
+    assert "-incoming" not in started
+    assert "-qmp" not in started
+    assert fake_bin.calls("ssh") == [f"ssh -F {short_dir / 'ssh_config'} vm12 true"]  # no clock set
+    assert intervals == [1]
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_start_resumed(
+    fake_bin: FakeBin,
+    tmp_path: Path,
+    short_dir: Path,
+    qmp_server: QmpServer,
+    intervals: list[float],
+) -> None:
+    saved = saved_state(tmp_path / "state")
+    sock = short_dir / f"{NAME}.qmp"
+    guest = qmp_server(sock).answer("query-status", {"return": {"status": "inmigrate"}})
+    guest.answer("query-status", {"event": "RESUME"}, RUNNING)
+    before = time.time()
+    proc, target = qemu.start(Boot(tmp_path / "disk.raw", tmp_path / "vmlinuz"), "vm12", NAME,
+                              short_dir, saved)  # fmt: skip
+    overlay = short_dir / f"{NAME}.qcow2"
+    try:
+        assert target.address.key == str(saved.key)
+        assert {proc.pid: overlay} == qemu._LIVE
+    finally:
+        qemu.stop(proc, overlay)
+    assert fake_bin.calls("ssh-keygen") == []  # the saved guest's key
+    assert not (short_dir / "seed.iso").exists()
+    assert f"-b {saved.disk.resolve()} {overlay}" in fake_bin.calls("qemu-img")[-1]
+    (started,) = fake_bin.calls(qemu.QEMU)
+    assert started.endswith(
+        f" -incoming exec:cat {saved.memory} -qmp unix:{sock},server=on,wait=off"
+    )
+    assert "modskel.ssh_key=ssh-ed25519:AAAAsaved systemd.hostname=vm12" in started  # SAVED_KEY
+    assert f"-drive file={saved.seed},if=virtio" in started
+    assert guest.commands() == ["qmp_capabilities", "query-status"] * 2  # waited until running
+    login, clock = fake_bin.calls("ssh")
+    assert login == f"ssh -F {short_dir / 'ssh_config'} vm12 true"
+    set_to = re.fullmatch(
+        rf"ssh -F {short_dir}/ssh_config vm12 date -u -s @(\d+\.\d{{3}}) >/dev/null", clock
+    )
+    assert set_to
+    assert before - 1 <= float(set_to[1]) <= time.time() + 1
+    assert intervals == [0.2]
+    assert saved.ready  # the saved guest is kept as it was
+    assert saved.memory.read_text(encoding="utf-8") == "saved memory.state\n"
+
+
+@pytest.fixture
+def built() -> Platform:
+    """A VM platform of a built image (whose files exist)."""
+    image = BuiltImage.of("bookworm")
+    image.disk.parent.mkdir(parents=True)
+    for path in (image.disk, image.kernel, image.initrd):
+        path.touch()
+    return _vm("built:bookworm")
+
+
+@pytest.fixture
+def prepared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[Boot, str, Path]]:
+    """``resume.prepare``, faked: it returns a saved state; return its calls."""
+    calls: list[tuple[Boot, str, Path]] = []
+    saved = saved_state(tmp_path / "state")
+
+    def prepare(boot: Boot, hostname: str, workdir: Path) -> resume.Saved:
+        calls.append((boot, hostname, workdir))
+        return saved
+
+    monkeypatch.setattr(resume, "prepare", prepare)
+    return calls
+
+
+def _args(proc: subprocess.Popen[bytes]) -> list[str]:
+    """Return the command line ``proc`` was started with."""
+    return cast("list[str]", proc.args)
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_booted_resumes_a_built_image(  # noqa: PLR0913, PLR0917 - fixtures
+    built: Platform,
+    prepared: list[tuple[Boot, str, Path]],
+    qemus: Launched,
+    tmp_path: Path,
+    short_dir: Path,
+    qmp_server: QmpServer,
+) -> None:
+    guest = qmp_server(short_dir / f"{NAME}.qmp").answer("query-status", RUNNING)
+    with qemu.booted(built, short_dir, Session("web", "run1", "abc123")) as target:
+        assert target.address.key == str(tmp_path / "state" / "id_ed25519")
+        assert qemu._LIVE
+    assert prepared == [(qemu.resolve(built), "vm12", short_dir)]
+    (started,) = qemus
+    assert _args(started)[-4:-2] == ["-incoming", f"exec:cat {tmp_path / 'state' / 'memory.state'}"]
+    assert started.returncode == -signal.SIGTERM
+    assert guest.commands() == ["qmp_capabilities", "query-status"]
+    assert qemu._LIVE == {}
+    assert not (short_dir / f"{NAME}.qcow2").exists()
+
+
+# A qemu that cannot load a saved guest (another qemu's, or a broken one).
+WONT_LOAD = """\
+case "$*" in
+  *-incoming*) echo 'qemu-system-x86_64: load of migration failed: Invalid argument' >&2; exit 1 ;;
+esac
+"""
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_booted_boots_when_the_saved_guest_will_not_load(
+    built: Platform,
+    prepared: list[tuple[Boot, str, Path]],
+    fake_bin: FakeBin,
+    tmp_path: Path,
+    qemus: Launched,
+) -> None:
+    fake_bin.add(qemu.QEMU, WONT_LOAD + FAKE_QEMU)
+    with qemu.booted(built, tmp_path, Session("web", "run1", "abc123")) as target:
+        assert target.address.key == str(tmp_path / "id_ed25519")  # a new key: booted
+        assert len(qemu._LIVE) == 1
+    assert len(prepared) == 1
+    resumed, booted = qemus
+    assert "-incoming" in _args(resumed)
+    assert "-incoming" not in _args(booted)
+    assert (resumed.returncode, booted.returncode) == (1, -signal.SIGTERM)
+    assert not (tmp_path / "state").exists()  # forgotten: the next run saves it again
+    assert qemu._LIVE == {}
+
+
+@pytest.mark.usefixtures("vm_guest_tools", "prepared")
+def test_booted_fails_when_the_fresh_boot_after_a_saved_guest_fails(
+    built: Platform, fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_bin.add(qemu.QEMU, "echo 'qemu-system-x86_64: -accel tcg: no memory' >&2; exit 1")
+    fake_bin.add("ssh", "exit 255")
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    expected = "qemu exited (1) while booting vm12: qemu-system-x86_64: -accel tcg: no memory"
+    with (
+        pytest.raises(SetupError, match=exactly(expected)),
+        qemu.booted(built, tmp_path, Session("web", "run1", "abc123")),
+    ):
+        pytest.fail("a guest that never booted must not be yielded")
+    assert len(fake_bin.calls(qemu.QEMU)) == 2  # resumed, then booted
+    assert not (tmp_path / "state").exists()
+    assert qemu._LIVE == {}
+
+
+@pytest.mark.usefixtures("vm_guest_tools")
+def test_booted_reraises_without_a_saved_guest(
+    built: Platform, fake_bin: FakeBin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(resume.RESUME_VAR, "0")
+    monkeypatch.setattr(resume, "prepare", lambda *_: pytest.fail("resuming is off"))
+    fake_bin.add(qemu.QEMU, "echo 'qemu-system-x86_64: -accel tcg: no memory' >&2; exit 1")
+    fake_bin.add("ssh", "exit 255")
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    with (
+        pytest.raises(
+            SetupError,
+            match=exactly(
+                "qemu exited (1) while booting vm12: qemu-system-x86_64: -accel tcg: no memory"
+            ),
+        ),
+        qemu.booted(built, tmp_path, Session("web", "run1", "abc123")),
+    ):
+        pytest.fail("a guest that never booted must not be yielded")
+    assert len(fake_bin.calls(qemu.QEMU)) == 1  # no second try
+    assert qemu._LIVE == {}
