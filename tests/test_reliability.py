@@ -60,7 +60,9 @@ def test_engine_error_mid_run_removes_container(container_project: Path, tmp_pat
         f'exec {real} "$@"\n'
     )
     (shim / "podman").chmod(0o755)
-    done = tox(container_project, "integration", PATH=f"{shim}{os.pathsep}{os.environ['PATH']}")
+    path = f"{shim}{os.pathsep}{os.environ['PATH']}"
+    # The engine's exec, not nsenter (which needs no engine), reaches the container.
+    done = tox(container_project, "integration", PATH=path, MODSKEL_CONNECTION="exec")
     assert done.returncode != 0
     assert "debian12: could not reach systemd in modskel-sample_role-debian12-" in done.stdout
     assert ": Error: OCI runtime error: simulated" in done.stdout

@@ -89,8 +89,9 @@ def test_failing_verify_leaves_no_guest_and_no_overlay(vm_project: Path, tmp_pat
 
 @pytest.mark.usefixtures("no_guest_left")
 def test_ctrl_c_during_boot_leaves_no_guest_and_no_overlay(
-    vm_project: Path, tmp_path: Path
+    vm_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("MODSKEL_VM_RESUME", "0")  # a boot (a resumed guest is up in 3 s)
     project, basetemp = clone(vm_project, tmp_path), tmp_path / "basetemp"
     tox(project, VM_ENV, "--co", "-q")  # create the env first: interrupt the boot only
     before = set(qemu_guests())
@@ -158,7 +159,7 @@ def path_without(tmp_path: Path, program: str) -> str:
     ("env", "args", "message"),
     [
         pytest.param(
-            {"MODSKEL_VM_BOOT_TIMEOUT": "3"},
+            {"MODSKEL_VM_BOOT_TIMEOUT": "3", "MODSKEL_VM_RESUME": "0"},  # a boot, not a resume
             (),
             "debian12-vm: no ssh after 3 s (tcg); last console line: ",
             id="ssh-wait-runs-out",

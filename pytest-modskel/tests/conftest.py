@@ -317,6 +317,16 @@ def short_dir() -> Iterator[Path]:
         yield Path(folder)
 
 
+def pin_qmp(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Make the drivers put qemu's QMP socket at ``path`` (a fake QMP serves there)."""
+
+    @contextlib.contextmanager
+    def pinned() -> Iterator[Path]:
+        yield path
+
+    monkeypatch.setattr(qemu, "qmp_socket", pinned)
+
+
 @pytest.fixture
 def qmp_server() -> Iterator[Callable[[Path], FakeQmp]]:
     """Return a function that serves a fake QMP at a path; every server stops afterwards."""

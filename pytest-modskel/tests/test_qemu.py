@@ -23,6 +23,7 @@ from conftest import (
     FakeQmp,
     Launched,
     exactly,
+    pin_qmp,
     saved_state,
 )
 from pytest_modskel.drivers import qemu, resume
@@ -637,15 +638,17 @@ def test_start_fresh(
 
 
 @pytest.mark.usefixtures("vm_guest_tools")
-def test_start_resumed(
+def test_start_resumed(  # noqa: PLR0913, PLR0917 - fixtures
     fake_bin: FakeBin,
     tmp_path: Path,
     short_dir: Path,
     qmp_server: QmpServer,
     intervals: list[float],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     saved = saved_state(tmp_path / "state")
     sock = short_dir / f"{NAME}.qmp"
+    pin_qmp(monkeypatch, sock)
     guest = qmp_server(sock).answer("query-status", {"return": {"status": "inmigrate"}})
     guest.answer("query-status", {"event": "RESUME"}, RUNNING)
     before = time.time()
@@ -716,7 +719,9 @@ def test_booted_resumes_a_built_image(  # noqa: PLR0913, PLR0917 - fixtures
     tmp_path: Path,
     short_dir: Path,
     qmp_server: QmpServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    pin_qmp(monkeypatch, short_dir / f"{NAME}.qmp")
     guest = qmp_server(short_dir / f"{NAME}.qmp").answer("query-status", RUNNING)
     with qemu.booted(built, short_dir, Session("web", "run1", "abc123")) as target:
         assert target.address.key == str(tmp_path / "state" / "id_ed25519")
@@ -798,3 +803,12 @@ def test_booted_reraises_without_a_saved_guest(
         pytest.fail("a guest that never booted must not be yielded")
     assert len(fake_bin.calls(qemu.QEMU)) == 1  # no second try
     assert qemu._LIVE == {}
+
+
+def test_qmp_socket_is_short_and_removed() -> None:
+    with qemu.qmp_socket() as sock:
+        assert len(str(sock)) < 108  # fits a unix socket address
+        assert sock.parent.is_dir()
+        assert not sock.exists()  # qemu creates it
+        (sock.parent / "qmp").touch()
+    assert not sock.parent.exists()

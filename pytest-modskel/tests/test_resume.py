@@ -19,6 +19,7 @@ from conftest import (
     FakeQmp,
     Launched,
     exactly,
+    pin_qmp,
     saved_state,
 )
 from pytest_modskel.drivers import qemu, resume
@@ -364,6 +365,7 @@ def test_save(
     qemus: Launched,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    pin_qmp(monkeypatch, work / "qmp.sock")
     state = resume.state_for(image, "vm12")
     partial = state.folder.with_name(f"{state.folder.name}.{os.getpid()}.partial")
     partial.mkdir(parents=True)
@@ -455,8 +457,13 @@ def test_migrate_when_qemu_is_gone(short_dir: Path) -> None:
 
 
 def test_prepare_saves_once(
-    image: Boot, short_dir: Path, qmp_server: QmpServer, qemus: Launched
+    image: Boot,
+    short_dir: Path,
+    qmp_server: QmpServer,
+    qemus: Launched,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    pin_qmp(monkeypatch, short_dir / "qmp.sock")
     server = qmp_server(short_dir / "qmp.sock")  # the saving qemu's QMP
     _migrating(server, {"status": "completed"})
     state = resume.prepare(image, "vm12", short_dir)

@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -320,30 +321,45 @@ def start(
     boot: Boot, hostname: str, name: str, workdir: Path, saved: Saved | None = None
 ) -> tuple[subprocess.Popen[bytes], SshTarget]:
     """Start one guest on an overlay (resuming ``saved`` if given); return it reachable."""
-    overlay, sock = workdir / f"{name}.qcow2", workdir / f"{name}.qmp"
+    overlay = workdir / f"{name}.qcow2"
     if saved is None:
-        key, seed, base, more = workdir / "id_ed25519", workdir / "seed.iso", boot.disk, []
+        key, seed, base = workdir / "id_ed25519", workdir / "seed.iso", boot.disk
         keygen(key, name)
         seed_iso(seed, key.with_suffix(".pub").read_text().strip(), hostname)
     else:
-        key, seed, base, more = saved.key, saved.seed, saved.disk, saved.incoming(sock)
+        key, seed, base = saved.key, saved.seed, saved.disk
     public = key.with_suffix(".pub").read_text().strip()
     make_overlay(base, overlay)
     port, log = free_port(), overlay.with_suffix(".log")
     address = Address("127.0.0.1", "root", port, str(key))
     target = SshTarget.configured(hostname, address, workdir).with_python("/usr/bin/python3")
     cmd = qemu_command(boot, overlay, seed, port, name, extra=kernel_args(public, hostname))
-    proc = launch([*cmd, *more], overlay, log)
-    try:
-        if saved is not None:
-            saved.wait_loaded(sock, proc)
-        wait_until_up(proc, target, log, overlay.with_suffix(".console"), 0.2 if saved else 1)
-        if saved is not None:
-            set_clock(target)
-    except BaseException:
-        stop(proc, overlay)
-        raise
+    with qmp_socket() as sock:
+        proc = launch([*cmd, *(saved.incoming(sock) if saved else [])], overlay, log)
+        try:
+            if saved is not None:
+                saved.wait_loaded(sock, proc)
+            wait_until_up(proc, target, log, overlay.with_suffix(".console"), 0.2 if saved else 1)
+            if saved is not None:
+                set_clock(target)
+        except BaseException:
+            stop(proc, overlay)
+            raise
     return proc, target
+
+
+@contextmanager
+def qmp_socket() -> Iterator[Path]:
+    """Yield a path for qemu's QMP socket: short enough for a unix address, removed afterwards.
+
+    A socket beside the overlay would exceed the 108 bytes of ``sun_path`` in deep
+    folders (pytest's ``--basetemp``); qemu keeps serving after the path is gone.
+    """
+    folder = tempfile.mkdtemp(prefix="modskel-qmp-")
+    try:
+        yield Path(folder) / "qmp"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def set_clock(target: SshTarget) -> None:

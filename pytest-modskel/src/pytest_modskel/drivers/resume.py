@@ -179,22 +179,23 @@ def save(boot: qemu.Boot, hostname: str, state: Saved, workdir: Path) -> None:
     qemu.keygen(partial.key, f"modskel-{hostname}")
     qemu.seed_iso(partial.seed, partial.public(), hostname)
     qemu.make_overlay(boot.disk, partial.disk)
-    port, sock, log = qemu.free_port(), workdir / "qmp.sock", workdir / "save.log"
+    port, log = qemu.free_port(), workdir / "save.log"
     address = Address("127.0.0.1", "root", port, str(partial.key))
     (workdir / "save").mkdir(exist_ok=True)
     target = SshTarget.configured(hostname, address, workdir / "save")
     cmd = qemu.qemu_command(boot, partial.disk, partial.seed, port, f"modskel-save-{hostname}",
                             extra=qemu.kernel_args(partial.public(), hostname))  # fmt: skip
-    proc = qemu.launch([*cmd, "-qmp", f"unix:{sock},server=on,wait=off"], partial.disk, log)
-    try:
-        qemu.wait_until_up(proc, target, log, partial.disk.with_suffix(".console"))
-        target.sh(SETTLE, timeout=SAVE_TIMEOUT)
-        migrate(sock, partial.memory)
-    except BaseException:
+    with qemu.qmp_socket() as sock:
+        proc = qemu.launch([*cmd, "-qmp", f"unix:{sock},server=on,wait=off"], partial.disk, log)
+        try:
+            qemu.wait_until_up(proc, target, log, partial.disk.with_suffix(".console"))
+            target.sh(SETTLE, timeout=SAVE_TIMEOUT)
+            migrate(sock, partial.memory)
+        except BaseException:
+            qemu.halt(proc)
+            shutil.rmtree(partial.folder, ignore_errors=True)  # no half state left in the cache
+            raise
         qemu.halt(proc)
-        shutil.rmtree(partial.folder, ignore_errors=True)  # no half state left in the cache
-        raise
-    qemu.halt(proc)
     (partial.folder / "state.json").write_text(json.dumps({"disk": str(boot.disk)}) + "\n")
     try:
         partial.folder.rename(state.folder)
