@@ -498,3 +498,19 @@ def test_forget(tmp_path: Path) -> None:
     assert not state.folder.exists()
     assert (tmp_path / "states").is_dir()
     resume.forget(state)  # already gone: nothing raised
+
+
+def test_prune_removes_states_of_images_that_are_gone(tmp_path: Path) -> None:
+    image = tmp_path / "disk.raw"
+    image.touch()
+    states = tmp_path / "vm-states"
+    for name, disk in (("kept", image), ("gone", tmp_path / "old" / "disk.raw")):
+        (states / name).mkdir(parents=True)
+        (states / name / "state.json").write_text(json.dumps({"disk": str(disk)}) + "\n")
+    for name, text in (("broken", "not json"), ("no-disk", "{}"), ("a-list", "[]")):
+        (states / name).mkdir()
+        (states / name / "state.json").write_text(f"{text}\n", encoding="utf-8")
+    (states / "saving.123.partial").mkdir()  # no mark yet: another run is saving it
+    resume.prune(states)
+    left = sorted(p.name for p in states.iterdir())
+    assert left == ["a-list", "broken", "kept", "no-disk", "saving.123.partial"]

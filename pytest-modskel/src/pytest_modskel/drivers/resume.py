@@ -201,6 +201,16 @@ def save(boot: qemu.Boot, hostname: str, state: Saved, workdir: Path) -> None:
         partial.folder.rename(state.folder)
     except OSError:  # another run saved the same state first: keep that one
         shutil.rmtree(partial.folder, ignore_errors=True)
+    prune(state.folder.parent)
+
+
+def prune(states: Path) -> None:
+    """Remove the saved guests whose image is gone (a rebuilt image removes its old one)."""
+    for mark in states.glob("*/state.json"):
+        with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
+            disk = json.loads(mark.read_text(encoding="utf-8")).get("disk")
+            if disk and not Path(disk).exists():
+                shutil.rmtree(mark.parent, ignore_errors=True)
 
 
 def prepare(boot: qemu.Boot, hostname: str, workdir: Path) -> Saved:
