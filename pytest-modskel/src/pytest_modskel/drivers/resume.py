@@ -124,8 +124,9 @@ def state_for(boot: qemu.Boot, hostname: str) -> Saved:
     shape = qemu.qemu_command(
         boot, Path("DISK"), Path("SEED"), 0, "NAME", extra=qemu.kernel_args("k KEY", hostname)
     )
-    disk = boot.disk.resolve().stat()
-    identity = [FORMAT, str(boot.disk.resolve()), disk.st_size, disk.st_mtime_ns, qemu_version()]
+    image = boot.disk.resolve()
+    disk = image.stat()
+    identity = [FORMAT, str(image), disk.st_size, disk.st_mtime_ns, qemu_version()]
     digest = hashlib.sha256(json.dumps([*identity, *shape]).encode()).hexdigest()[:12]
     return Saved(CACHE / "vm-states" / f"{hostname}-{digest}")
 
@@ -177,14 +178,15 @@ def save(boot: qemu.Boot, hostname: str, state: Saved, workdir: Path) -> None:
     shutil.rmtree(partial.folder, ignore_errors=True)
     partial.folder.mkdir(parents=True)
     qemu.keygen(partial.key, f"modskel-{hostname}")
-    qemu.seed_iso(partial.seed, partial.public(), hostname)
+    public = partial.public()
+    qemu.seed_iso(partial.seed, public, hostname)
     qemu.make_overlay(boot.disk, partial.disk)
     port, log = qemu.free_port(), workdir / "save.log"
     address = Address("127.0.0.1", "root", port, str(partial.key))
     (workdir / "save").mkdir(exist_ok=True)
     target = SshTarget.configured(hostname, address, workdir / "save")
     cmd = qemu.qemu_command(boot, partial.disk, partial.seed, port, f"modskel-save-{hostname}",
-                            extra=qemu.kernel_args(partial.public(), hostname))  # fmt: skip
+                            extra=qemu.kernel_args(public, hostname))  # fmt: skip
     with qemu.qmp_socket() as sock:
         proc = qemu.launch([*cmd, "-qmp", f"unix:{sock},server=on,wait=off"], partial.disk, log)
         try:
